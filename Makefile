@@ -1,0 +1,42 @@
+# Kybernetes: `make up` installs everything and starts a single-node cluster; `make test` runs the whole suite.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+# Debian packages the cluster needs at run time (installed when running as root and missing).
+SYSTEM_PACKAGES ?= ca-certificates sqlite3
+DATA_DIR ?= $(if $(filter 0,$(shell id -u)),/var/lib/kybernetes,$(HOME)/.local/share/kybernetes)
+
+.PHONY: up install install-system install-test test test-fast bench clean
+
+up: install
+	$(VENV)/bin/kyb server --data-dir $(DATA_DIR) $(KYB_ARGS)
+
+install: install-system $(VENV)/.installed
+
+install-system:
+	@bash scripts/install-system-packages.sh $(SYSTEM_PACKAGES)
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e .
+	@if [ "$$(id -u)" = 0 ] && [ -d /usr/local/bin ]; then ln -sf $(abspath $(VENV))/bin/kyb /usr/local/bin/kyb; fi
+	touch $@
+
+install-test: install $(VENV)/.installed-test
+
+$(VENV)/.installed-test: pyproject.toml
+	$(PY) -m pip install -q -e '.[test]'
+	touch $@
+
+test: install-test
+	$(PY) -m pytest -q -ra
+
+test-fast: install-test
+	$(PY) -m pytest -q -m "not slow"
+
+bench: install-test
+	$(PY) bench/apiserver.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,495 @@
+"""One handler per Kubernetes verb: HTTP in, registry calls, HTTP out.
+
+``ResourceAPI.handle`` receives every request under ``/api`` and ``/apis`` that names a resource, finds the
+resource in the catalogue, checks the verb and scope, and dispatches to ``_get``, ``_list``, ``_create``,
+``_update``, ``_patch``, ``_delete``, ``_deletecollection`` or ``watch.serve_watch``, or to a subresource handler
+(``status``, ``scale``, ``binding``, ``eviction``). Objects cross this layer in the served version; the registry
+holds them in the storage version (``_to_storage``/``_from_storage`` convert when the two differ).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from kybernetes.api.catalogue import Catalogue, ResourceInfo
+from kybernetes.machinery import errors
+from kybernetes.machinery.fields import parse_field_selector
+from kybernetes.machinery.jsonpatch import apply_json_patch
+from kybernetes.machinery.labels import parse_selector
+from kybernetes.machinery.mergepatch import apply_merge_patch
+from kybernetes.machinery.strategicpatch import apply_strategic_merge_patch
+
+from . import tables
+from .negotiation import json_response, parse_accept, path_not_found, read_body
+from .registry import DeleteOptions, Registry, deep_copy
+from .requestinfo import RequestInfo
+
+try:  # schemas arrive with the api package; field validation and strategic merge keys depend on them
+    from kybernetes.api import schemas as _schemas
+except ImportError:  # pragma: no cover
+    _schemas = None  # type: ignore[assignment]
+
+__all__ = ["ResourceAPI"]
+
+_PATCH_TYPES = {
+    "application/json-patch+json",
+    "application/merge-patch+json",
+    "application/strategic-merge-patch+json",
+    "application/apply-patch+yaml",
+}
+
+
+def _qbool(v: str | None) -> bool:
+    return (v or "").lower() in ("true", "1")
+
+
+def _dry_run(request: web.Request) -> bool:
+    vals = request.query.getall("dryRun", [])
+    for v in vals:
+        if v != "All":
+            raise errors.bad_request(f'dryRun: Unsupported value: "{v}": supported values: "All"')
+    return bool(vals)
+
+
+class ResourceAPI:
+    """The resource handlers over a catalogue and its registries."""
+
+    def __init__(self, catalogue: Catalogue, registries: dict[tuple[str, str], Registry]) -> None:
+        self.catalogue = catalogue
+        self.registries = registries
+
+    # -- lookup --------------------------------------------------------------------------------------------
+    def registry_for(self, info: ResourceInfo) -> Registry:
+        return self.registries[(info.storage_group, info.storage_resource)]
+
+    def _to_storage(self, info: ResourceInfo, obj: dict) -> dict:
+        storage_av = f"{info.storage_group}/{info.storage_version}" if info.storage_group else info.storage_version
+        if info.api_version == storage_av:
+            return obj
+        from kybernetes.api import conversion
+
+        return conversion.convert(obj, storage_av)
+
+    def _from_storage(self, info: ResourceInfo, obj: dict) -> dict:
+        if obj.get("apiVersion") == info.api_version:
+            return obj
+        from kybernetes.api import conversion
+
+        return conversion.convert(obj, info.api_version)
+
+    # -- entry ---------------------------------------------------------------------------------------------
+    async def handle(self, request: web.Request, ri: RequestInfo) -> web.StreamResponse:
+        info = self.catalogue.lookup(ri.group, ri.version, ri.resource)
+        if info is None:
+            raise path_not_found()
+        namespace = ri.namespace if info.namespaced else ""
+        name = ri.name
+        if not info.namespaced and ri.namespace and ri.resource != "namespaces":
+            raise path_not_found()
+        sub = ri.subresource
+        verb = ri.verb
+        if sub:
+            return await self._subresource(request, info, namespace, name, sub, verb)
+        if info.namespaced and name and not namespace and verb != "create":
+            raise path_not_found()
+        if verb not in info.verbs:
+            raise errors.method_not_supported(info.group, info.plural, verb)
+        if verb == "get":
+            return await self._get(request, info, namespace, name)
+        if verb == "list":
+            return await self._list(request, info, namespace)
+        if verb == "watch":
+            from .watch import serve_watch
+
+            return await serve_watch(self, request, info, namespace, name)
+        if verb == "create":
+            if name:
+                raise errors.method_not_supported(info.group, info.plural, "create")
+            return await self._create(request, info, namespace)
+        if verb == "update":
+            return await self._update(request, info, namespace, name)
+        if verb == "patch":
+            return await self._patch(request, info, namespace, name)
+        if verb == "delete":
+            return await self._delete(request, info, namespace, name)
+        if verb == "deletecollection":
+            return await self._deletecollection(request, info, namespace)
+        raise errors.method_not_supported(info.group, info.plural, verb)
+
+    # -- reads ---------------------------------------------------------------------------------------------
+    def _respond_object(self, request: web.Request, info: ResourceInfo, obj: dict, status: int = 200,
+                        headers: dict[str, str] | None = None) -> web.Response:
+        accept = parse_accept(request.headers.get("Accept", ""))
+        if accept.as_ == "Table":
+            table = tables.to_table([obj], group=info.group, resource=info.plural,
+                                    include_object=request.query.get("includeObject", "Metadata"),
+                                    version=accept.version,
+                                    list_meta={"resourceVersion": obj.get("metadata", {}).get("resourceVersion", "")})
+            return json_response(table, status, headers)
+        if accept.as_ == "PartialObjectMetadata":
+            return json_response(tables.partial_metadata(obj, accept.version), status, headers)
+        return json_response(obj, status, headers)
+
+    async def _get(self, request: web.Request, info: ResourceInfo, namespace: str, name: str) -> web.Response:
+        reg = self.registry_for(info)
+        obj = await reg.get(namespace, name)
+        return self._respond_object(request, info, self._from_storage(info, obj))
+
+    def _matcher(self, request: web.Request, info: ResourceInfo, reg: Registry) -> Callable[[dict], bool] | None:
+        ls = request.query.get("labelSelector", "")
+        fs = request.query.get("fieldSelector", "")
+        label_sel = None
+        field_sel = None
+        if ls:
+            try:
+                label_sel = parse_selector(ls)
+            except ValueError as e:
+                raise errors.bad_request(f"unable to parse requirement: {e}") if "unable to parse" not in str(
+                    e) else errors.bad_request(str(e)) from None
+            if label_sel.empty:
+                label_sel = None
+        if fs:
+            try:
+                field_sel = parse_field_selector(fs)
+            except ValueError as e:
+                raise errors.bad_request(str(e)) from None
+            if field_sel.empty:
+                field_sel = None
+            else:
+                sample = reg.strategy.fields({"metadata": {"name": "", "namespace": ""}})
+                for req in field_sel.requirements:
+                    if req[0] not in sample:
+                        raise errors.bad_request(f'field label not supported: {req[0]}')
+        if label_sel is None and field_sel is None:
+            return None
+        fields_of = reg.strategy.fields
+
+        def match(obj: dict) -> bool:
+            if label_sel is not None and not label_sel.matches((obj.get("metadata") or {}).get("labels") or {}):
+                return False
+            if field_sel is not None and not field_sel.matches(fields_of(obj)):
+                return False
+            return True
+
+        return match
+
+    async def _list(self, request: web.Request, info: ResourceInfo, namespace: str) -> web.Response:
+        reg = self.registry_for(info)
+        q = request.query
+        try:
+            limit = int(q.get("limit", "0") or 0)
+        except ValueError:
+            raise errors.bad_request(f'invalid value for limit: {q.get("limit")}') from None
+        rv_match = q.get("resourceVersionMatch", "")
+        rv = q.get("resourceVersion", "")
+        if rv_match and rv_match not in ("Exact", "NotOlderThan"):
+            raise errors.bad_request(f'resourceVersionMatch: Unsupported value: "{rv_match}": supported values: '
+                                     f'"Exact", "NotOlderThan"')
+        if rv_match and not rv:
+            raise errors.bad_request("resourceVersionMatch is forbidden unless resourceVersion is provided")
+        if q.get("continue") and rv:
+            raise errors.bad_request("specifying resource version is not allowed when using continue")
+        if rv_match == "Exact" and rv == "0":
+            raise errors.bad_request('resourceVersionMatch "exact" is forbidden for resourceVersion "0"')
+        result = await reg.list(namespace, match=self._matcher(request, info, reg), limit=limit,
+                                continue_token=q.get("continue", ""), resource_version=rv,
+                                resource_version_match=rv_match)
+        items = result.items
+        if info.api_version != (f"{info.storage_group}/{info.storage_version}" if info.storage_group
+                                else info.storage_version):
+            items = [self._from_storage(info, o) for o in items]
+        meta: dict[str, Any] = {"resourceVersion": result.resource_version}
+        if result.continue_token:
+            meta["continue"] = result.continue_token
+        if result.remaining:
+            meta["remainingItemCount"] = result.remaining
+        accept = parse_accept(request.headers.get("Accept", ""))
+        if accept.as_ == "Table":
+            return json_response(tables.to_table(items, group=info.group, resource=info.plural,
+                                                 include_object=q.get("includeObject", "Metadata"),
+                                                 version=accept.version, list_meta=meta))
+        if accept.as_ in ("PartialObjectMetadataList", "PartialObjectMetadata"):
+            return json_response({"kind": "PartialObjectMetadataList", "apiVersion": f"meta.k8s.io/{accept.version}",
+                                  "metadata": meta,
+                                  "items": [tables.partial_metadata(o, accept.version) for o in items]})
+        return json_response({"kind": info.list_kind, "apiVersion": info.api_version, "metadata": meta,
+                              "items": items})
+
+    # -- writes --------------------------------------------------------------------------------------------
+    def _check_type(self, info: ResourceInfo, obj: Any) -> dict:
+        if not isinstance(obj, dict):
+            raise errors.bad_request(f'{info.kind} in version "{info.version}" cannot be handled as a '
+                                     f'{info.kind}: json: cannot unmarshal {_json_type(obj)} into Go value of type '
+                                     f'struct')
+        av = obj.get("apiVersion")
+        kind = obj.get("kind")
+        if not kind:
+            obj["kind"] = info.kind
+        elif kind != info.kind:
+            raise errors.bad_request(
+                f"the API version in the data ({av}) does not match the expected API version ({info.api_version})"
+                if av and av != info.api_version else
+                f"{kind} in version \"{info.version}\" cannot be handled as a {info.kind}: "
+                f"no kind \"{kind}\" is registered for version \"{info.api_version}\" in scheme "
+                f"\"pkg/api/legacyscheme/scheme.go:30\"")
+        if not av:
+            obj["apiVersion"] = info.api_version
+        elif av != info.api_version:
+            raise errors.bad_request(
+                f"the API version in the data ({av}) does not match the expected API version ({info.api_version})")
+        md = obj.get("metadata")
+        if md is None:
+            obj["metadata"] = {}
+        elif not isinstance(md, dict):
+            raise errors.bad_request(f"{info.kind} in version \"{info.version}\" cannot be handled as a "
+                                     f"{info.kind}: json: cannot unmarshal {type(md).__name__} into Go struct field "
+                                     f"{info.kind}.metadata of type v1.ObjectMeta")
+        return obj
+
+    def _field_validation(self, request: web.Request, info: ResourceInfo, obj: dict,
+                          headers: dict[str, str]) -> None:
+        """Apply ?fieldValidation (default Warn) to unknown fields: 400, Warning headers, or silent pruning."""
+        mode = request.query.get("fieldValidation", "Warn") or "Warn"
+        if mode not in ("Strict", "Warn", "Ignore"):
+            raise errors.bad_request(f'fieldValidation: Unsupported value: "{mode}": supported values: '
+                                     f'"Ignore", "Strict", "Warn"')
+        if _schemas is None:
+            return
+        unknown = _schemas.unknown_fields(obj, info.group, info.version, info.kind)
+        if not unknown:
+            return
+        if mode == "Strict":
+            msg = ", ".join(f'unknown field "{p}"' for p in unknown)
+            raise errors.bad_request(f'{info.kind} in version "{info.version}" cannot be handled as a '
+                                     f'{info.kind}: strict decoding error: {msg}')
+        _schemas.prune(obj, info.group, info.version, info.kind)
+        if mode == "Warn":
+            headers["Warning"] = ", ".join(f'299 - "unknown field \\"{p}\\""' for p in unknown)
+
+    async def _create(self, request: web.Request, info: ResourceInfo, namespace: str) -> web.Response:
+        reg = self.registry_for(info)
+        dry = _dry_run(request)
+        body, _ = await read_body(request)
+        obj = self._check_type(info, body)
+        md = obj["metadata"]
+        if info.namespaced:
+            ns = md.get("namespace")
+            if ns and namespace and ns != namespace:
+                raise errors.bad_request("the namespace of the provided object does not match the namespace sent "
+                                         "on the request")
+            if not namespace:
+                raise path_not_found()
+            md["namespace"] = namespace
+        headers: dict[str, str] = {}
+        self._field_validation(request, info, obj, headers)
+        stored = await reg.create(self._to_storage(info, obj), dry_run=dry)
+        return self._respond_object(request, info, self._from_storage(info, stored), 201, headers)
+
+    async def _update(self, request: web.Request, info: ResourceInfo, namespace: str, name: str,
+                      subresource: str = "") -> web.Response:
+        reg = self.registry_for(info)
+        dry = _dry_run(request)
+        body, _ = await read_body(request)
+        obj = self._check_type(info, body)
+        md = obj["metadata"]
+        if md.get("name") and md["name"] != name:
+            raise errors.bad_request(f"the name of the object ({md['name']}) does not match the name on the URL "
+                                     f"({name})")
+        if info.namespaced and md.get("namespace") and md["namespace"] != namespace:
+            raise errors.bad_request("the namespace of the provided object does not match the namespace sent on "
+                                     "the request")
+        md["name"] = name
+        headers: dict[str, str] = {}
+        self._field_validation(request, info, obj, headers)
+        rv = md.get("resourceVersion") or None
+        new_storage = self._to_storage(info, obj)
+        stored, created = await reg.update(
+            namespace, name, lambda _cur: deep_copy(new_storage), subresource=subresource, dry_run=dry,
+            allow_create=reg.strategy.allow_create_on_update and not subresource, precondition_rv=rv)
+        return self._respond_object(request, info, self._from_storage(info, stored), 201 if created else 200,
+                                    headers)
+
+    def _apply_patch(self, info: ResourceInfo, ctype: str, current: dict, patch: Any) -> dict:
+        try:
+            if ctype == "application/json-patch+json":
+                if not isinstance(patch, list):
+                    raise errors.bad_request("json: cannot unmarshal object into Go value of type jsonpatch.Patch")
+                return apply_json_patch(current, patch)
+            if not isinstance(patch, dict):
+                raise errors.bad_request("the body of the request was in an unknown format - accepted media types "
+                                         "include: application/json-patch+json, application/merge-patch+json, "
+                                         "application/apply-patch+yaml")
+            if ctype == "application/merge-patch+json":
+                return apply_merge_patch(current, patch)
+            meta = _schemas.patch_meta_for(info.group, info.version, info.kind) if _schemas is not None else None
+            return apply_strategic_merge_patch(current, patch, meta)
+        except errors.StatusError:
+            raise
+        except ValueError as e:
+            raise errors.StatusError(422, "Invalid", str(e)) from None
+
+    async def _patch(self, request: web.Request, info: ResourceInfo, namespace: str, name: str,
+                     subresource: str = "") -> web.Response:
+        reg = self.registry_for(info)
+        dry = _dry_run(request)
+        ctype = (request.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        if ctype not in _PATCH_TYPES or ctype == "application/apply-patch+yaml":
+            raise errors.unsupported_media_type(ctype)
+        patch, _ = await read_body(request)
+        headers: dict[str, str] = {}
+        precondition: list[str | None] = [None]
+        if isinstance(patch, dict):
+            prv = (patch.get("metadata") or {}).get("resourceVersion") if isinstance(patch.get("metadata"),
+                                                                                   dict) else None
+            precondition[0] = prv or None
+
+        def mutate(current: dict | None) -> dict:
+            assert current is not None
+            served = self._from_storage(info, current)
+            patched = self._apply_patch(info, ctype, served, patch)
+            patched = self._check_type(info, patched)
+            if (patched.get("metadata") or {}).get("name", name) != name:
+                raise errors.bad_request(f"the name of the object ({patched['metadata']['name']}) does not match "
+                                         f"the name on the URL ({name})")
+            self._field_validation(request, info, patched, headers)
+            return self._to_storage(info, patched)
+
+        stored, _ = await reg.update(namespace, name, mutate, subresource=subresource, dry_run=dry,
+                                     precondition_rv=precondition[0])
+        return self._respond_object(request, info, self._from_storage(info, stored), 200, headers)
+
+    async def _delete_options(self, request: web.Request) -> DeleteOptions:
+        opts = DeleteOptions(dry_run=_dry_run(request))
+        body: dict = {}
+        if request.can_read_body:
+            raw = await request.read()
+            if raw.strip():
+                try:
+                    body = orjson.loads(raw)
+                except orjson.JSONDecodeError as e:
+                    raise errors.bad_request(f"couldn't get version/kind; json parse error: {e}") from None
+                if not isinstance(body, dict):
+                    raise errors.bad_request("DeleteOptions must be an object")
+        q = request.query
+        gp = q.get("gracePeriodSeconds", body.get("gracePeriodSeconds"))
+        if gp is not None and gp != "":
+            try:
+                opts.grace_period_seconds = int(gp)
+            except (TypeError, ValueError):
+                raise errors.bad_request(f"invalid gracePeriodSeconds: {gp}") from None
+        pp = q.get("propagationPolicy", body.get("propagationPolicy"))
+        if pp:
+            if pp not in ("Orphan", "Background", "Foreground"):
+                raise errors.invalid("", "DeleteOptions", "", [errors.field_not_supported(
+                    "propagationPolicy", pp, ["Foreground", "Background", "Orphan", "nil"])])
+            opts.propagation_policy = pp
+        od = q.get("orphanDependents", body.get("orphanDependents"))
+        if od is not None:
+            opts.orphan_dependents = od if isinstance(od, bool) else _qbool(str(od))
+        pre = body.get("preconditions") or {}
+        opts.precondition_uid = pre.get("uid")
+        opts.precondition_rv = pre.get("resourceVersion")
+        if body.get("dryRun"):
+            opts.dry_run = True
+        return opts
+
+    def _delete_answer(self, info: ResourceInfo, reg: Registry, obj: dict, deleted: bool) -> dict:
+        if deleted and not reg.strategy.return_deleted_object:
+            md = obj.get("metadata") or {}
+            return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
+                    "details": {"name": md.get("name", ""), "group": info.group, "kind": info.plural,
+                                "uid": md.get("uid", "")}}
+        return self._from_storage(info, obj)
+
+    async def _delete(self, request: web.Request, info: ResourceInfo, namespace: str, name: str) -> web.Response:
+        reg = self.registry_for(info)
+        opts = await self._delete_options(request)
+        obj, deleted = await reg.delete(namespace, name, opts)
+        status = 200
+        if not deleted and opts.orphan_dependents is False:
+            status = 202
+        return json_response(self._delete_answer(info, reg, obj, deleted), status)
+
+    async def _deletecollection(self, request: web.Request, info: ResourceInfo, namespace: str) -> web.Response:
+        reg = self.registry_for(info)
+        opts = await self._delete_options(request)
+        result = await reg.list(namespace, match=self._matcher(request, info, reg))
+        deleted_items = []
+        for obj in list(result.items):
+            md = obj["metadata"]
+            try:
+                out, _ = await reg.delete(md.get("namespace", ""), md["name"], opts)
+                deleted_items.append(self._from_storage(info, out))
+            except errors.StatusError as e:
+                if e.code != 404:
+                    raise
+        return json_response({"kind": info.list_kind, "apiVersion": info.api_version,
+                              "metadata": {"resourceVersion": str(reg.cache.revision)}, "items": deleted_items})
+
+    # -- subresources --------------------------------------------------------------------------------------
+    async def _subresource(self, request: web.Request, info: ResourceInfo, namespace: str, name: str, sub: str,
+                           verb: str) -> web.StreamResponse:
+        subinfo = next((s for s in info.subresources if s.name == sub), None)
+        if subinfo is None or not name:
+            raise path_not_found()
+        if verb not in subinfo.verbs:
+            raise errors.method_not_supported(info.group, f"{info.plural}/{sub}", verb)
+        if sub == "status":
+            if verb == "get":
+                return await self._get(request, info, namespace, name)
+            if verb == "update":
+                return await self._update(request, info, namespace, name, "status")
+            return await self._patch(request, info, namespace, name, "status")
+        if sub == "finalize" and info.plural == "namespaces":
+            return await self._finalize_namespace(request, info, name)
+        if sub == "scale":
+            from .subresources import serve_scale
+
+            return await serve_scale(self, request, info, namespace, name, verb)
+        if sub == "binding":
+            from .subresources import serve_binding
+
+            return await serve_binding(self, request, info, namespace, name)
+        if sub == "eviction":
+            from .subresources import serve_eviction
+
+            return await serve_eviction(self, request, info, namespace, name)
+        raise errors.StatusError(
+            503, "ServiceUnavailable",
+            f"{info.plural}/{sub} is not served yet by this server (see docs/COMPATIBILITY.md)", None)
+
+    async def _finalize_namespace(self, request: web.Request, info: ResourceInfo, name: str) -> web.Response:
+        reg = self.registry_for(info)
+        body, _ = await read_body(request)
+        obj = self._check_type(info, body)
+        finalizers = ((obj.get("spec") or {}).get("finalizers")) or []
+
+        def mutate(cur: dict | None) -> dict:
+            assert cur is not None
+            cur.setdefault("spec", {})["finalizers"] = finalizers
+            return cur
+
+        stored, _ = await reg.update("", name, mutate, subresource="finalize")
+        md = stored.get("metadata") or {}
+        if md.get("deletionTimestamp") and not finalizers and not md.get("finalizers"):
+            try:
+                await reg.store.delete(reg.key("", name))
+            except Exception:
+                pass
+        return json_response(self._from_storage(info, stored))
+
+
+def _json_type(v: Any) -> str:
+    if isinstance(v, list):
+        return "array"
+    if isinstance(v, str):
+        return "string"
+    if isinstance(v, bool):
+        return "bool"
+    if isinstance(v, (int, float)):
+        return "number"
+    return "null"

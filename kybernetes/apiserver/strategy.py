@@ -1,0 +1,272 @@
+"""Per-resource API behaviour consumed by the one generic registry (upstream's "registry strategies").
+
+A ``Strategy`` answers the questions the registry's fixed pipeline asks about a resource: does it track
+``metadata.generation``, does it have a status subresource (so writes to the main resource leave status alone and
+writes to status leave the rest alone), how is it deleted (gracefully, like pods bound to a node), which fields can
+a field selector use, and what does a delete answer. The pipeline (``registry.py``) calls, in order:
+``prepare_for_create`` -> ``validate`` on create; ``prepare_for_update`` -> ``validate_update`` on update.
+``prepare_*`` mutate the object passed in; ``validate*`` never mutate and return field errors.
+Defaulting and type-specific validation come from ``api`` modules as they arrive.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from kybernetes.api.catalogue import ResourceInfo
+from kybernetes.machinery.errors import FieldError, field_invalid, field_required
+
+__all__ = ["Strategy", "strategy_for", "FieldsFunc"]
+
+FieldsFunc = Callable[[dict], Mapping[str, str]]
+
+# Resources whose strategies set metadata.generation (upstream PrepareForCreate sets 1, bumps on spec change).
+_GENERATION = {
+    ("apps", "deployments"), ("apps", "replicasets"), ("apps", "statefulsets"), ("apps", "daemonsets"),
+    ("", "replicationcontrollers"), ("batch", "jobs"), ("batch", "cronjobs"),
+    ("autoscaling", "horizontalpodautoscalers"), ("policy", "poddisruptionbudgets"),
+    ("networking.k8s.io", "ingresses"), ("networking.k8s.io", "networkpolicies"),
+    ("apiextensions.k8s.io", "customresourcedefinitions"),
+    ("admissionregistration.k8s.io", "validatingadmissionpolicies"),
+    ("admissionregistration.k8s.io", "validatingadmissionpolicybindings"),
+    ("admissionregistration.k8s.io", "validatingwebhookconfigurations"),
+    ("admissionregistration.k8s.io", "mutatingwebhookconfigurations"),
+    ("flowcontrol.apiserver.k8s.io", "flowschemas"),
+    ("flowcontrol.apiserver.k8s.io", "prioritylevelconfigurations"),
+}
+
+# PUT of a missing object creates it (upstream AllowCreateOnUpdate).
+_CREATE_ON_UPDATE = {
+    ("", "endpoints"), ("", "events"), ("", "limitranges"), ("", "serviceaccounts"),
+    ("coordination.k8s.io", "leases"), ("rbac.authorization.k8s.io", "roles"),
+    ("rbac.authorization.k8s.io", "rolebindings"), ("rbac.authorization.k8s.io", "clusterroles"),
+    ("rbac.authorization.k8s.io", "clusterrolebindings"), ("discovery.k8s.io", "endpointslices"),
+    ("events.k8s.io", "events"), ("apiregistration.k8s.io", "apiservices"),
+}
+
+
+def _get(obj: Mapping[str, Any], *path: str) -> Any:
+    cur: Any = obj
+    for p in path:
+        if not isinstance(cur, Mapping):
+            return None
+        cur = cur.get(p)
+    return cur
+
+
+def _s(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return str(v)
+
+
+def _meta_fields(obj: dict) -> dict[str, str]:
+    md = obj.get("metadata") or {}
+    out = {"metadata.name": md.get("name", "")}
+    if "namespace" in md:
+        out["metadata.namespace"] = md.get("namespace", "")
+    return out
+
+
+def _pod_fields(obj: dict) -> dict[str, str]:
+    out = _meta_fields(obj)
+    spec = obj.get("spec") or {}
+    status = obj.get("status") or {}
+    out["spec.nodeName"] = _s(spec.get("nodeName"))
+    out["spec.restartPolicy"] = _s(spec.get("restartPolicy"))
+    out["spec.schedulerName"] = _s(spec.get("schedulerName"))
+    out["spec.serviceAccountName"] = _s(spec.get("serviceAccountName"))
+    out["spec.hostNetwork"] = _s(bool(spec.get("hostNetwork", False)))
+    out["status.phase"] = _s(status.get("phase"))
+    ips = status.get("podIPs") or []
+    out["status.podIP"] = _s(ips[0].get("ip")) if ips else _s(status.get("podIP"))
+    out["status.nominatedNodeName"] = _s(status.get("nominatedNodeName"))
+    return out
+
+
+def _event_fields(obj: dict) -> dict[str, str]:
+    out = _meta_fields(obj)
+    io = obj.get("involvedObject") or {}
+    for k in ("kind", "namespace", "name", "uid", "apiVersion", "resourceVersion", "fieldPath"):
+        out[f"involvedObject.{k}"] = _s(io.get(k))
+    out["reason"] = _s(obj.get("reason"))
+    out["reportingComponent"] = _s(obj.get("reportingComponent"))
+    out["source"] = _s(_get(obj, "source", "component"))
+    out["type"] = _s(obj.get("type"))
+    return out
+
+
+def _field_funcs() -> dict[tuple[str, str], FieldsFunc]:
+    def simple(**paths: tuple[str, ...]) -> FieldsFunc:
+        def f(obj: dict) -> dict[str, str]:
+            out = _meta_fields(obj)
+            for name, p in paths.items():
+                out[name.replace("__", ".")] = _s(_get(obj, *p))
+            return out
+
+        return f
+
+    return {
+        ("", "pods"): _pod_fields,
+        ("", "events"): _event_fields,
+        ("", "secrets"): simple(type=("type",)),
+        ("", "nodes"): simple(spec__unschedulable=("spec", "unschedulable")),
+        ("", "namespaces"): simple(status__phase=("status", "phase")),
+        ("", "replicationcontrollers"): simple(status__replicas=("status", "replicas")),
+        ("", "services"): simple(spec__clusterIP=("spec", "clusterIP"), spec__type=("spec", "type")),
+        ("", "persistentvolumeclaims"): simple(),
+        ("apps", "replicasets"): simple(status__replicas=("status", "replicas")),
+        ("batch", "jobs"): simple(status__successful=("status", "successful")),
+        ("certificates.k8s.io", "certificatesigningrequests"): simple(spec__signerName=("spec", "signerName")),
+        ("events.k8s.io", "events"): _event_fields,
+    }
+
+
+_FIELDS = _field_funcs()
+
+_DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_PATH_SEGMENT_BAD = ("/", "%")
+
+# Resources whose names are DNS-1123 labels (upstream ValidateObjectMeta with a label name validator).
+_LABEL_NAMES = {("", "namespaces"), ("", "services"), ("", "replicationcontrollers"), ("apps", "deployments"),
+                ("apps", "statefulsets"), ("batch", "cronjobs")}
+# Resources that accept any path-segment name (RBAC roles etc.).
+_PATH_SEGMENT_NAMES = {("rbac.authorization.k8s.io", r) for r in ("roles", "rolebindings", "clusterroles",
+                                                                     "clusterrolebindings")}
+
+
+def validate_name(group: str, resource: str, name: str) -> list[str]:
+    """Upstream's name validation messages for ``name`` of ``resource`` (empty list when valid)."""
+    key = (group, resource)
+    if key in _PATH_SEGMENT_NAMES:
+        if name in (".", ".."):
+            return [f'may not be \'{name}\'']
+        return [f"may not contain '{c}'" for c in _PATH_SEGMENT_BAD if c in name]
+    if key in _LABEL_NAMES:
+        errs = []
+        if len(name) > 63:
+            errs.append("must be no more than 63 characters")
+        if not _DNS1123_LABEL.match(name):
+            errs.append(
+                "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must "
+                "start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for "
+                "validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')"
+            )
+        return errs
+    errs = []
+    if len(name) > 253:
+        errs.append("must be no more than 253 characters")
+    if not _DNS1123_SUBDOMAIN.match(name):
+        errs.append(
+            "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and "
+            "must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is "
+            "'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
+        )
+    return errs
+
+
+@dataclass(slots=True)
+class Strategy:
+    """How one resource behaves at the API (see module docstring)."""
+
+    group: str
+    resource: str
+    namespaced: bool
+    has_status: bool
+    track_generation: bool
+    return_deleted_object: bool
+    allow_create_on_update: bool
+    fields: FieldsFunc = field(default=_meta_fields)
+
+    # -- create -------------------------------------------------------------------------------------------
+    def prepare_for_create(self, obj: dict) -> None:
+        """Reset what a client may not set on create (mutates ``obj``)."""
+        md = obj["metadata"]
+        if self.track_generation:
+            md["generation"] = 1
+        if self.has_status and self.resource != "pods":
+            obj.pop("status", None)
+        if (self.group, self.resource) == ("", "pods"):
+            status = obj.get("status") or {}
+            obj["status"] = {"phase": "Pending", **({"qosClass": status["qosClass"]} if "qosClass" in status else {})}
+        if (self.group, self.resource) == ("", "namespaces"):
+            obj["spec"] = {"finalizers": ["kubernetes"], **(obj.get("spec") or {})}
+            obj["status"] = {"phase": "Active"}
+
+    def validate(self, obj: dict) -> list[FieldError]:
+        """Errors of a new object (never mutates)."""
+        md = obj.get("metadata") or {}
+        errs: list[FieldError] = []
+        name = md.get("name") or ""
+        if not name:
+            errs.append(field_required("metadata.name", "name or generateName is required"))
+        else:
+            for msg in validate_name(self.group, self.resource, name):
+                errs.append(field_invalid("metadata.name", name, msg))
+        return errs
+
+    # -- update -------------------------------------------------------------------------------------------
+    def prepare_for_update(self, new: dict, old: dict, *, subresource: str = "") -> None:
+        """Carry over what a write of ``subresource`` ("" or "status") may not change (mutates ``new``)."""
+        if self.has_status:
+            if subresource == "status":
+                for k in list(new):
+                    if k not in ("status", "metadata", "apiVersion", "kind"):
+                        del new[k]
+                for k, v in old.items():
+                    if k not in ("status", "metadata", "apiVersion", "kind"):
+                        new[k] = v
+            elif "status" in old:
+                new["status"] = old["status"]
+            else:
+                new.pop("status", None)
+        if self.track_generation:
+            gen = (old.get("metadata") or {}).get("generation") or 1
+            if _spec_changed(new, old):
+                gen += 1
+            new["metadata"]["generation"] = gen
+
+    def validate_update(self, new: dict, old: dict) -> list[FieldError]:
+        """Errors of an update (never mutates)."""
+        return []
+
+    # -- delete -------------------------------------------------------------------------------------------
+    def graceful_seconds(self, obj: dict, requested: int | None) -> int:
+        """Seconds of graceful deletion for ``obj`` (0 = delete now), as upstream's CheckGracefulDelete."""
+        if (self.group, self.resource) != ("", "pods"):
+            return 0
+        spec = obj.get("spec") or {}
+        phase = (obj.get("status") or {}).get("phase")
+        if not spec.get("nodeName") or phase in ("Succeeded", "Failed"):
+            return 0
+        if requested is not None:
+            return max(0, requested)
+        tg = spec.get("terminationGracePeriodSeconds")
+        return 30 if tg is None else max(0, int(tg))
+
+
+def _spec_changed(new: dict, old: dict) -> bool:
+    skip = ("metadata", "status", "apiVersion", "kind")
+    keys = (set(new) | set(old)) - set(skip)
+    return any(new.get(k) != old.get(k) for k in keys)
+
+
+def strategy_for(info: ResourceInfo) -> Strategy:
+    """The strategy of the resource stored as ``info`` (a storage-version ResourceInfo)."""
+    key = (info.storage_group, info.storage_resource)
+    return Strategy(
+        group=info.storage_group,
+        resource=info.storage_resource,
+        namespaced=info.namespaced,
+        has_status=any(s.name == "status" for s in info.subresources),
+        track_generation=key in _GENERATION,
+        return_deleted_object=info.delete_returns_object,
+        allow_create_on_update=key in _CREATE_ON_UPDATE,
+        fields=_FIELDS.get(key, _meta_fields),
+    )
