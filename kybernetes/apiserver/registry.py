@@ -40,6 +40,7 @@ from kybernetes.storage.interface import (
 )
 from kybernetes.storage.watchcache import CachedObject, TooOldError, WatchCache
 
+from .allocation import ServiceAllocator
 from .strategy import Strategy
 
 __all__ = ["Registry", "ListResult", "now_rfc3339", "DeleteOptions"]
@@ -122,6 +123,7 @@ class Registry:
         self._lease: tuple[int, float] | None = None
         self._lease_lock = asyncio.Lock()
         self.namespace_exists: Callable[[str], Awaitable[str | None]] | None = None
+        self.allocator: ServiceAllocator | None = None
 
     # -- keys ----------------------------------------------------------------------------------------------
     @property
@@ -144,6 +146,8 @@ class Registry:
 
     async def start(self) -> None:
         await self.cache.start()
+        if self.allocator is not None:
+            self.allocator.load(co.obj for co in self.cache.items())
 
     async def stop(self) -> None:
         await self.cache.stop()
@@ -335,16 +339,25 @@ class Registry:
                 raise errors.forbidden(
                     self.group, self.resource, name,
                     f"unable to create new content in namespace {namespace} because it is being terminated")
+        await self._fresh()
+        if self.cache.get(self.key(namespace, name)) is not None:
+            raise errors.already_exists(self.group, self.resource, name)
+        reservation = self.allocator.allocate(obj) if self.allocator is not None else None
         if dry_run:
-            await self._fresh()
-            if self.cache.get(self.key(namespace, name)) is not None:
-                raise errors.already_exists(self.group, self.resource, name)
+            if reservation is not None:
+                reservation.undo()
             return obj
         data = encode_for_store(obj)
         try:
             kv = await self.store.create(self.key(namespace, name), data, lease=await self._lease_id())
         except KeyExistsError:
+            if reservation is not None:
+                reservation.undo()
             raise errors.already_exists(self.group, self.resource, name) from None
+        except BaseException:
+            if reservation is not None:
+                reservation.undo()
+            raise
         self._wrote(kv.mod_revision)
         md["resourceVersion"] = str(kv.mod_revision)
         return obj
@@ -424,23 +437,40 @@ class Registry:
                 except KeyNotFoundError:
                     raise self._not_found(name) from None
                 self._wrote(kv.mod_revision)
+                if self.allocator is not None:
+                    self.allocator.release(current)
                 return new, False
+            reservation = self.allocator.allocate(new, current) if self.allocator is not None else None
             if new == current:
+                if reservation is not None:
+                    reservation.undo()
                 return current, False
             if dry_run:
+                if reservation is not None:
+                    reservation.undo()
                 return new, False
             try:
                 kv = await self.store.update(key, encode_for_store(new),
                                              expected_mod_revision=int(old_md["resourceVersion"]),
                                              lease=co.kv.lease if co is not None else 0)
             except RevisionMismatchError:
+                if reservation is not None:
+                    reservation.undo()
                 if precondition_rv is not None:
                     raise errors.conflict(self.group, self.resource, name, errors.OPTIMISTIC_LOCK_ERROR_MSG) from None
                 continue
             except KeyNotFoundError:
+                if reservation is not None:
+                    reservation.undo()
                 if precondition_rv is not None or not allow_create:
                     raise self._not_found(name) from None
                 continue
+            except BaseException:
+                if reservation is not None:
+                    reservation.undo()
+                raise
+            if reservation is not None:
+                reservation.commit()
             self._wrote(kv.mod_revision)
             md["resourceVersion"] = str(kv.mod_revision)
             return new, False
@@ -539,6 +569,8 @@ class Registry:
         except KeyNotFoundError:
             raise self._not_found(name) from None
         self._wrote(dkv.mod_revision)
+        if self.allocator is not None:
+            self.allocator.release(current)
         return current, True
 
 

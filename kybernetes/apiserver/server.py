@@ -24,6 +24,7 @@ from kybernetes.machinery import errors
 from kybernetes.storage.interface import Store
 
 from . import bootstrap
+from .allocation import ServiceAllocator
 from .authn import PUBLIC_PATHS, Authenticator
 from .handlers import ResourceAPI
 from .metrics import Metrics
@@ -88,6 +89,7 @@ class APIServer:
                            prefix=storage_prefix(info),
                            event_lease_ttl=config.event_ttl if info.storage_resource == "events" else 0)
             self.registries[key] = reg
+        self.registries[("", "services")].allocator = ServiceAllocator(config.service_cidrs)
         ns = self.registries[("", "namespaces")]
 
         async def namespace_phase(name: str) -> str | None:

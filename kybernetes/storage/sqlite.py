@@ -7,8 +7,9 @@ The stack, bottom up:
   the in-memory index of live keys and leases.
 - `sqlite_watch.WatchHub`: fan-out of committed batches to watchers, with history replay.
 - `SQLiteStore` (here): the `Store` API on the event loop. Current-state gets come from the writer's
-  index; historical reads, ranges and watch replays run on a small pool of read connections, each read
-  inside one transaction (a WAL snapshot) that also re-checks the compacted revision. Two background
+  index; point reads at a past revision run inline on the loop (one index seek); ranges and watch
+  replays run on a small pool of read connections. Each read runs inside one transaction (a WAL
+  snapshot) that also re-checks the compacted revision. Two background
   tasks expire leases and compact history every `compact_interval` seconds, keeping the last
   `retain_revisions` revisions.
 
@@ -80,6 +81,7 @@ class SQLiteStore:
         self._readers: ThreadPoolExecutor | None = None
         self._local = threading.local()
         self._read_conns: list[sqlite3.Connection] = []
+        self._loop_conn: sqlite3.Connection | None = None
         self._read_conns_lock = threading.Lock()
         self._compacted = 0
         self._compact_lock = asyncio.Lock()
@@ -103,6 +105,8 @@ class SQLiteStore:
         self._hub = WatchHub(writer.revision, self._fetch_history, queue_limit=self._watch_queue_limit)
         self._hub.compacted = self._compacted
         self._readers = ThreadPoolExecutor(self._read_threads, thread_name_prefix="kyb-sqlite-read")
+        self._loop_conn = open_connection(self.path, read_only=True)
+        self._read_conns.append(self._loop_conn)
         for lease in list(writer.leases.values()):
             heapq.heappush(self._lease_heap, (lease.expires_at, lease.id))
         self._tasks.append(loop.create_task(self._lease_loop(), name="kyb-sqlite-leases"))
@@ -152,7 +156,14 @@ class SQLiteStore:
         if revision == 0:
             return writer.latest.get(key)
         self._check_revision(revision)
-        return await self._read(self._get_at, key, revision)
+        # One index seek: cheaper inline on the loop than a hop to a read thread.
+        conn = self._loop_conn
+        assert conn is not None
+        conn.execute("BEGIN")
+        try:
+            return self._get_at(conn, key, revision)
+        finally:
+            conn.execute("COMMIT")
 
     async def range(
         self, prefix: str, *, start_key: str = "", limit: int = 0, revision: int = 0, count_only: bool = False
@@ -343,11 +354,16 @@ class SQLiteStore:
             KeyValue(name, value, create_rev, mod_rev, lease)
             for mod_rev, name, create_rev, lease, value in conn.execute(SQL.range_at, params)
         ]
+        kvs.sort(key=_by_key)  # already sorted: one linear pass that guarantees the contract
         if 0 < limit <= len(kvs):
             count = conn.execute(SQL.count_at, params).fetchone()[0]
         else:
             count = len(kvs)
         return RangeResult(kvs, rev, count > len(kvs), count)
+
+
+def _by_key(kv: KeyValue) -> str:
+    return kv.key
 
 
 def _check_compacted(conn: sqlite3.Connection, revision: int) -> None:

@@ -128,7 +128,7 @@ class SQLiteWatch:
         self._min_rev = start_revision
         self.revision = start_revision - 1
         # Replay [start, now] from the log first when the start is already published.
-        self._cursor: int | None = start_revision if start_revision <= now else None
+        self._cursor: int | None = None
         self._replay_upto = now
         self._queued_rev = now
         self._pending: deque[tuple[list[Event], int]] = deque()
