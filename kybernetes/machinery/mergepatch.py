@@ -40,7 +40,8 @@ def _copy(v: Any) -> Any:
 
 
 def _merge_objects(doc: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
-    out = dict(doc)
+    """A new object: ``doc`` merged with ``patch``; shares no containers with either input."""
+    out = {k: v for k, v in doc.items()}
     for k, pv in patch.items():
         if pv is None:
             out.pop(k, None)
@@ -52,6 +53,9 @@ def _merge_objects(doc: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]
             out[k] = _merge_objects(cur, pv) if isinstance(pv, dict) else _copy(pv)
         else:
             out[k] = _pruned(pv)
+    for k, v in out.items():
+        if k not in patch and isinstance(v, (dict, list)):
+            out[k] = _copy(v)
     return out
 
 

@@ -19,18 +19,18 @@ from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
 
 __all__ = [
-    "KeyValue",
+    "CompactedError",
     "Event",
-    "RangeResult",
-    "Store",
-    "Watch",
-    "StorageError",
+    "FutureRevisionError",
     "KeyExistsError",
     "KeyNotFoundError",
-    "RevisionMismatchError",
-    "CompactedError",
-    "FutureRevisionError",
+    "KeyValue",
     "LeaseNotFoundError",
+    "RangeResult",
+    "RevisionMismatchError",
+    "StorageError",
+    "Store",
+    "Watch",
     "WatchOverflowError",
     "prefix_end",
 ]
@@ -122,7 +122,7 @@ class CompactedError(StorageError):
 class FutureRevisionError(StorageError):
     """The requested revision is newer than the store's current revision."""
 
-    def __init__(self, revision: int, current: int) -> None:
+    def __init__(self, revision: int = 0, current: int = 0) -> None:
         super().__init__(f"required revision {revision} is a future revision (current {current})")
         self.revision = revision
         self.current = current

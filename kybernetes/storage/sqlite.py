@@ -26,8 +26,9 @@ import logging
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 from .interface import (
     CompactedError,
@@ -126,8 +127,8 @@ class SQLiteStore:
                 await task
             except asyncio.CancelledError:
                 pass
-            except Exception:  # noqa: BLE001 - already logged by the task
-                pass
+            except Exception:  # the task logs its own failures
+                log.debug("background task of %s ended with an error", self.path, exc_info=True)
         self._tasks.clear()
         assert self._writer is not None and self._hub is not None and self._readers is not None
         await asyncio.to_thread(self._writer.stop)
@@ -173,7 +174,7 @@ class SQLiteStore:
         rev = revision or writer.revision
         if revision:
             self._check_revision(revision)
-        lo = start_key if start_key > prefix else prefix
+        lo = max(prefix, start_key)
         hi: str | bytes = prefix_end(prefix) or UNBOUNDED
         return await self._read(self._range_at, lo, hi, rev, limit, count_only)
 
@@ -181,15 +182,18 @@ class SQLiteStore:
 
     async def create(self, key: str, value: bytes, *, lease: int = 0) -> KeyValue:
         """Create `key`; `KeyExistsError` if present. Safe concurrently (group-committed)."""
-        return await self._submit(Request(Op.CREATE, None, key, bytes(value), lease))
+        kv: KeyValue = await self._submit(Request(Op.CREATE, None, key, bytes(value), lease))
+        return kv
 
     async def update(self, key: str, value: bytes, *, expected_mod_revision: int, lease: int = 0) -> KeyValue:
         """Replace `key` if its mod revision matches (0: always); see `Store.update`."""
-        return await self._submit(Request(Op.UPDATE, None, key, bytes(value), lease, expected_mod_revision))
+        kv: KeyValue = await self._submit(Request(Op.UPDATE, None, key, bytes(value), lease, expected_mod_revision))
+        return kv
 
     async def delete(self, key: str, *, expected_mod_revision: int = 0) -> KeyValue:
         """Delete `key` if its mod revision matches (0: always); see `Store.delete`."""
-        return await self._submit(Request(Op.DELETE, None, key, expected=expected_mod_revision))
+        kv: KeyValue = await self._submit(Request(Op.DELETE, None, key, expected=expected_mod_revision))
+        return kv
 
     async def grant_lease(self, ttl_seconds: int) -> int:
         """A new lease expiring in `ttl_seconds` (persisted, so it also expires after a restart)."""
@@ -248,7 +252,7 @@ class SQLiteStore:
                 raise
             except CompactedError:
                 pass
-            except Exception:  # noqa: BLE001 - try again next interval
+            except Exception:  # try again next interval
                 log.exception("compaction of %s failed", self.path)
 
     # -- leases ---------------------------------------------------------------------------------
@@ -279,14 +283,14 @@ class SQLiteStore:
     def _writer_submit(self, request: Request) -> None:
         self._open_writer().submit(request)
 
-    def _submit(self, request: Request) -> Any:
+    def _submit(self, request: Request) -> asyncio.Future[Any]:
         writer = self._open_writer()
         assert self._loop is not None
         future = request.future = self._loop.create_future()
         writer.submit(request)
         return future
 
-    def _job(self, job: Callable[[sqlite3.Connection], Any]) -> Any:
+    def _job(self, job: Callable[[sqlite3.Connection], Any]) -> asyncio.Future[Any]:
         return self._submit(Request(Op.JOB, None, job=job))
 
     def _on_commit(self, outcomes: list[tuple[asyncio.Future[Any] | None, Any]], events: list[Event], rev: int) -> None:
@@ -404,7 +408,9 @@ def _compact_window(after: int, keep: int, batch: int) -> Callable[[sqlite3.Conn
 
     def job(conn: sqlite3.Connection) -> int | None:
         conn.execute("BEGIN IMMEDIATE")
-        upto = conn.execute(SQL.compact_window_end, {"after": after, "keep": keep, "batch": batch}).fetchone()[0]
+        upto: int | None = conn.execute(
+            SQL.compact_window_end, {"after": after, "keep": keep, "batch": batch}
+        ).fetchone()[0]
         if upto is not None:
             conn.execute(SQL.compact_window, {"after": after, "upto": upto, "keep": keep})
         conn.execute("COMMIT")
@@ -418,7 +424,8 @@ def _vacuum_step(conn: sqlite3.Connection) -> bool:
     if conn.execute(SQL.freelist_count).fetchone()[0] == 0:
         return False
     conn.execute(SQL.incremental_vacuum.format(pages=VACUUM_PAGES)).fetchall()
-    return conn.execute(SQL.freelist_count).fetchone()[0] > 0
+    remaining: int = conn.execute(SQL.freelist_count).fetchone()[0]
+    return remaining > 0
 
 
 def _checkpoint(conn: sqlite3.Connection) -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Final
 
-__all__ = ["UNBOUNDED", "PRAGMAS", "SCHEMA", "SQL"]
+__all__ = ["PRAGMAS", "SCHEMA", "SQL", "UNBOUNDED"]
 
 #: Upper bound of a key range that has none: SQLite sorts every BLOB after every TEXT.
 UNBOUNDED: Final = b""

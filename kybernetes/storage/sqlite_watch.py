@@ -26,7 +26,7 @@ from collections.abc import Awaitable, Callable
 
 from .interface import CompactedError, Event, StorageError, WatchOverflowError
 
-__all__ = ["WatchHub", "SQLiteWatch", "HistoryFetcher", "REPLAY_PAGE"]
+__all__ = ["REPLAY_PAGE", "HistoryFetcher", "SQLiteWatch", "WatchHub"]
 
 #: fetch(prefix, from_revision, to_revision, limit) -> events in [from, to], oldest first.
 HistoryFetcher = Callable[[str, int, int, int], Awaitable[list[Event]]]
@@ -103,19 +103,19 @@ class SQLiteWatch:
     """One watch (see the module docstring). Iterate from one task at a time."""
 
     __slots__ = (
-        "prefix",
-        "revision",
-        "_hub",
-        "_min_rev",
         "_cursor",
-        "_replay_upto",
-        "_queued_rev",
+        "_done",
+        "_error",
+        "_hub",
+        "_limit",
+        "_min_rev",
         "_pending",
         "_pending_events",
-        "_limit",
+        "_queued_rev",
+        "_replay_upto",
         "_waiter",
-        "_error",
-        "_done",
+        "prefix",
+        "revision",
     )
 
     def __init__(self, hub: WatchHub, prefix: str, start_revision: int, limit: int) -> None:
@@ -128,7 +128,7 @@ class SQLiteWatch:
         self._min_rev = start_revision
         self.revision = start_revision - 1
         # Replay [start, now] from the log first when the start is already published.
-        self._cursor: int | None = None
+        self._cursor: int | None = start_revision if start_revision <= now else None
         self._replay_upto = now
         self._queued_rev = now
         self._pending: deque[tuple[list[Event], int]] = deque()

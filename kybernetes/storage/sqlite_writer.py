@@ -44,7 +44,7 @@ from .interface import (
 )
 from .sqlite_dialect import PRAGMAS, SCHEMA, SQL
 
-__all__ = ["Op", "Request", "Lease", "Writer", "open_connection", "MAX_BATCH"]
+__all__ = ["MAX_BATCH", "Lease", "Op", "Request", "Writer", "open_connection"]
 
 log = logging.getLogger(__name__)
 
@@ -238,7 +238,7 @@ class Writer:
                 if batch.lease_deletes:
                     conn.executemany(SQL.lease_delete, batch.lease_deletes)
                 conn.execute("COMMIT")
-            except Exception as exc:  # noqa: BLE001 - every caller of the batch learns of it
+            except Exception as exc:  # every caller of the batch learns of it
                 log.exception("sqlite commit of %d writes failed", len(group))
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
@@ -259,7 +259,7 @@ class _Batch:
     """The writes of one group: conditions are checked against the committed state overlaid with the
     group's own earlier writes; nothing touches the committed state until `publish()`."""
 
-    __slots__ = ("w", "revision", "keys", "leases", "rows", "events", "lease_inserts", "lease_deletes")
+    __slots__ = ("events", "keys", "lease_deletes", "lease_inserts", "leases", "revision", "rows", "w")
 
     def __init__(self, writer: Writer) -> None:
         self.w = writer
@@ -311,21 +311,21 @@ class _Batch:
             self.lease_inserts.append((lease_id, lease.ttl, lease.expires_at))
             return lease
         if op is Op.REVOKE or op is Op.EXPIRE:
-            lease = self.lease(r.lease)
-            if lease is None:
+            held = self.lease(r.lease)
+            if held is None:
                 if op is Op.EXPIRE:
                     return None
                 raise LeaseNotFoundError(r.lease)
-            if op is Op.EXPIRE and lease.expires_at > time.time() + 0.001:
+            if op is Op.EXPIRE and held.expires_at > time.time() + 0.001:
                 return None
-            attached = set(self.w.lease_keys.get(lease.id, ()))
-            attached.update(k for k, kv in self.keys.items() if kv is not None and kv.lease == lease.id)
+            attached = set(self.w.lease_keys.get(held.id, ()))
+            attached.update(k for k, kv in self.keys.items() if kv is not None and kv.lease == held.id)
             for key in sorted(attached):
-                cur = self.current(key)
-                if cur is not None and cur.lease == lease.id:
-                    self._delete(cur)
-            self.leases[lease.id] = None
-            self.lease_deletes.append((lease.id,))
+                state = self.current(key)
+                if state is not None and state.lease == held.id:
+                    self._delete(state)
+            self.leases[held.id] = None
+            self.lease_deletes.append((held.id,))
             return None
         raise StorageError(f"unknown write operation {op}")
 

@@ -29,9 +29,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, Literal, TypeVar
 
-from .interface import KeyValue, StorageError, Store, Watch
+from .interface import Event, KeyValue, StorageError, Store, Watch
 
-__all__ = ["WatchCache", "CachedObject", "CacheEvent", "CacheWatcher", "TooOldError"]
+__all__ = ["CacheEvent", "CacheWatcher", "CachedObject", "TooOldError", "WatchCache"]
 
 log = logging.getLogger(__name__)
 
@@ -220,7 +220,7 @@ class WatchCache(Generic[T]):
             assert event is not None
             if not prefix or event.key.startswith(prefix):
                 initial.append(event)
-        watcher = CacheWatcher(self, initial, prefix, len(initial) + self._watcher_queue)
+        watcher = CacheWatcher(self, initial, prefix, len(initial) + self._watcher_queue, start_revision)
         if self._stopped:
             watcher._end(None)
         else:
@@ -239,7 +239,7 @@ class WatchCache(Generic[T]):
         for kv in result.kvs:
             try:
                 objects[kv.key] = CachedObject(kv.key, self._decode(kv), kv)
-            except Exception:  # noqa: BLE001 - one bad value must not stop the cache
+            except Exception:  # one bad value must not stop the cache
                 log.exception("watch cache %s cannot decode %s", self.prefix, kv.key)
         self._objects = objects
         self._sorted_keys = None
@@ -279,7 +279,7 @@ class WatchCache(Generic[T]):
             for watcher in tuple(self._watchers):
                 watcher._end(too_old)
 
-    def _apply(self, batch: list, watch_revision: int) -> None:
+    def _apply(self, batch: list[Event], watch_revision: int) -> None:
         objects = self._objects
         decode = self._decode
         for event in batch:
@@ -288,7 +288,7 @@ class WatchCache(Generic[T]):
             prev = objects.get(key)
             try:
                 obj = decode(kv)
-            except Exception:  # noqa: BLE001 - drop the undecodable key rather than serve a stale one
+            except Exception:  # drop the undecodable key rather than serve a stale one
                 log.exception("watch cache %s cannot decode %s at %d", self.prefix, key, kv.mod_revision)
                 if prev is not None:
                     del objects[key]
@@ -309,8 +309,7 @@ class WatchCache(Generic[T]):
             self._append(cache_event)
             for watcher in tuple(self._watchers):
                 watcher._push(cache_event)
-        if watch_revision > self.revision:
-            self.revision = watch_revision
+        self.revision = max(self.revision, watch_revision)
         self._resolve_waiters()
 
     def _append(self, event: CacheEvent[T]) -> None:
@@ -344,10 +343,13 @@ class WatchCache(Generic[T]):
 class CacheWatcher(Generic[T]):
     """A watch served by a `WatchCache`: an async iterator of `CacheEvent`. Iterate from one task."""
 
-    __slots__ = ("_cache", "_queue", "_prefix", "_limit", "_waiter", "_error", "_done")
+    __slots__ = ("_after", "_cache", "_done", "_error", "_limit", "_prefix", "_queue", "_waiter")
 
-    def __init__(self, cache: WatchCache[T], initial: deque[CacheEvent[T]], prefix: str, limit: int) -> None:
+    def __init__(
+        self, cache: WatchCache[T], initial: deque[CacheEvent[T]], prefix: str, limit: int, after: int
+    ) -> None:
         self._cache = cache
+        self._after = after  # only events after this revision (it may be ahead of the cache)
         self._queue = initial
         self._prefix = prefix
         self._limit = limit
@@ -381,7 +383,7 @@ class CacheWatcher(Generic[T]):
         self._end(None)
 
     def _push(self, event: CacheEvent[T]) -> None:
-        if self._done:
+        if self._done or event.revision <= self._after:
             return
         if self._prefix and not event.key.startswith(self._prefix):
             return

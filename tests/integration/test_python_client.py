@@ -292,6 +292,7 @@ def test_delete_propagation_policies(k8s: client.ApiClient, api: API, ns: str) -
     assert obj["kind"] == "Deployment" and obj["metadata"]["name"] == "orph"
     assert obj["metadata"]["finalizers"] == ["orphan"] and obj["metadata"]["deletionTimestamp"]
     assert obj["metadata"]["deletionGracePeriodSeconds"] == 0
+    assert obj["metadata"]["generation"] == 2  # marking an object as deleting bumps its generation
     live = apps.read_namespaced_deployment("orph", ns)
     assert live.metadata.deletion_timestamp is not None and live.metadata.finalizers == ["orphan"]
 

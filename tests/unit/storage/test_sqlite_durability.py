@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -38,7 +39,8 @@ WRITER = textwrap.dedent(
 )
 
 
-async def test_acknowledged_writes_survive_kill_9(db_path: str) -> None:
+def test_acknowledged_writes_survive_kill_9(db_path: str) -> None:
+    # Synchronous on purpose: the child process is driven with blocking pipe reads.
     env = dict(os.environ, PYTHONPATH=str(Path(kybernetes.__file__).parent.parent))
     proc = subprocess.Popen(
         [sys.executable, "-c", WRITER, db_path], stdout=subprocess.PIPE, env=env, text=True, bufsize=1
@@ -60,7 +62,10 @@ async def test_acknowledged_writes_survive_kill_9(db_path: str) -> None:
         proc.kill()
         proc.wait()
     assert len(acked) >= 3000
+    asyncio.run(_check_reopened(db_path, acked))
 
+
+async def _check_reopened(db_path: str, acked: dict[str, int]) -> None:
     store = SQLiteStore(db_path, compact_interval=0)
     await store.start()
     try:

@@ -115,6 +115,13 @@ async def test_too_old_once_the_ring_has_moved_on(store: SQLiteStore, cache: Wat
     assert [e.revision for e in await take(watcher, 5)] == [7, 8, 9, 10, 11]
 
 
+async def test_watch_from_a_revision_ahead_of_the_cache(store: SQLiteStore, cache: WatchCache[Obj]) -> None:
+    watcher = cache.watch(5)  # the cache is at 3
+    for name in ["c", "d", "e"]:
+        await store.create(f"/pods/{name}", value(name))  # revs 4, 5, 6
+    assert brief(await take(watcher, 1)) == [("ADDED", "/pods/e", 6)]
+
+
 async def test_watch_with_key_prefix(store: SQLiteStore, cache: WatchCache[Obj]) -> None:
     watcher = cache.watch(cache.revision, prefix="/pods/ns1/")
     await store.create("/pods/ns2/a", value("a"))
