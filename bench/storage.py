@@ -1,5 +1,11 @@
 """Throughput of SQLiteStore: creates from 100 concurrent coroutines, gets, historical gets, ranges."""
-import asyncio, os, sys, tempfile, time
+import asyncio
+import os
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from kybernetes.storage.sqlite import SQLiteStore
 
 N_CO = 100
@@ -18,7 +24,7 @@ async def main() -> None:
     t = time.perf_counter()
     await asyncio.gather(*(creator(n) for n in range(N_CO)))
     dt = time.perf_counter() - t
-    print(f"create: {N_CO * per / dt:,.0f}/s ({N_CO} coroutines, {N_CO*per} keys)")
+    print(f"store_creates_per_second: {N_CO * per / dt:.0f} creates/s")
 
     async def updater(n: int) -> None:
         for i in range(per):
@@ -27,7 +33,7 @@ async def main() -> None:
     t = time.perf_counter()
     await asyncio.gather(*(updater(n) for n in range(N_CO)))
     dt = time.perf_counter() - t
-    print(f"update: {N_CO * per / dt:,.0f}/s")
+    print(f"store_updates_per_second: {N_CO * per / dt:.0f} updates/s")
 
     async def getter(n: int, rev: int) -> None:
         for i in range(per):
@@ -36,19 +42,19 @@ async def main() -> None:
     t = time.perf_counter()
     await asyncio.gather(*(getter(n, 0) for n in range(N_CO)))
     dt = time.perf_counter() - t
-    print(f"get (current): {N_CO * per / dt:,.0f}/s")
+    print(f"store_gets_per_second: {N_CO * per / dt:.0f} gets/s")
 
     rev = await s.current_revision()
     t = time.perf_counter()
     await asyncio.gather(*(getter(n, rev) for n in range(N_CO // 5)))
     dt = time.perf_counter() - t
-    print(f"get (revision={rev}, SQL): {N_CO // 5 * per / dt:,.0f}/s")
+    print(f"store_historical_gets_per_second: {N_CO // 5 * per / dt:.0f} gets/s")
 
     t = time.perf_counter()
     for _ in range(20):
         r = await s.range("/registry/configmaps/", limit=500)
     dt = time.perf_counter() - t
-    print(f"range limit=500 of {r.count}: {20 / dt:,.1f}/s")
+    print(f"store_range_500_per_second: {20 / dt:.1f} ranges/s")
 
     w = s.watch("/registry/", start_revision=1)
     t = time.perf_counter(); n = 0
@@ -56,10 +62,10 @@ async def main() -> None:
         n += len(batch)
         if w.revision >= rev:
             break
-    print(f"watch replay: {n / (time.perf_counter() - t):,.0f} events/s")
+    print(f"store_watch_replay_per_second: {n / (time.perf_counter() - t):.0f} events/s")
     t = time.perf_counter()
     await s.compact(rev)
-    print(f"compact {rev} revisions: {time.perf_counter() - t:.2f}s")
+    print(f"store_compact_seconds: {time.perf_counter() - t:.2f} s")
     await s.close()
 
 if __name__ == "__main__":

@@ -189,7 +189,8 @@ def test_aggregated_discovery_core(api: API) -> None:
     assert v1["freshness"] == "Current"
     res = by_name(v1["resources"], "resource")
     pods = res["pods"]
-    assert pods["responseKind"] == {"group": "", "version": "v1", "kind": "Pod"}
+    # upstream copies APIResource.group/version, which are empty unless they differ from the group-version
+    assert pods["responseKind"] == {"group": "", "version": "", "kind": "Pod"}
     assert pods["scope"] == "Namespaced" and pods["singularResource"] == "pod"
     assert pods["shortNames"] == ["po"] and pods["categories"] == ["all"]
     assert set(pods["verbs"]) == {"create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"}
@@ -212,7 +213,7 @@ def test_aggregated_discovery_groups(api: API) -> None:
             "coordination.k8s.io", "discovery.k8s.io", "storage.k8s.io"} <= set(groups)
     assert [v["version"] for v in groups["autoscaling"]["versions"]] == ["v2", "v1"]  # preferred first
     deployments = by_name(groups["apps"]["versions"][0]["resources"], "resource")["deployments"]
-    assert deployments["responseKind"] == {"group": "apps", "version": "v1", "kind": "Deployment"}
+    assert deployments["responseKind"] == {"group": "", "version": "", "kind": "Deployment"}
     assert deployments["shortNames"] == ["deploy"] and deployments["categories"] == ["all"]
     subs = by_name(deployments["subresources"], "subresource")
     assert subs["scale"]["responseKind"] == {"group": "autoscaling", "version": "v1", "kind": "Scale"}
