@@ -114,6 +114,13 @@ async def run(args: argparse.Namespace) -> None:
                     headers={"Content-Type": "application/json"}) as r:
                 assert r.status in (201, 409), await r.text()
 
+            # warm the connection pool: TLS handshakes are not part of the steady-state figures
+            async def warm() -> None:
+                async with s.get(f"{url}/version") as r:
+                    await r.read()
+
+            await asyncio.gather(*(warm() for _ in range(args.concurrency)))
+
             # -- creates ------------------------------------------------------------------------------------
             latencies: list[float] = []
             counter = iter(range(args.pods))

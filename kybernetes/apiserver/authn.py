@@ -45,7 +45,7 @@ class Authenticator:
                                           groups=groups + ("system:authenticated",))
         self._tokens = tokens
 
-    def authenticate(self, request: web.Request) -> UserInfo | None:
+    def authenticate(self, request: web.BaseRequest) -> UserInfo | None:
         """The user of ``request``, or None when it carries no valid credential."""
         auth = request.headers.get("Authorization", "")
         if auth[:7].lower() == "bearer ":

@@ -21,6 +21,7 @@ from kybernetes.machinery.fields import parse_field_selector
 from kybernetes.machinery.jsonpatch import apply_json_patch
 from kybernetes.machinery.labels import parse_selector
 from kybernetes.machinery.mergepatch import apply_merge_patch
+from kybernetes.machinery.patcherrors import PatchError
 from kybernetes.machinery.strategicpatch import apply_strategic_merge_patch
 
 from . import tables
@@ -47,7 +48,7 @@ def _qbool(v: str | None) -> bool:
     return (v or "").lower() in ("true", "1")
 
 
-def _dry_run(request: web.Request) -> bool:
+def _dry_run(request: web.BaseRequest) -> bool:
     vals = request.query.getall("dryRun", [])
     for v in vals:
         if v != "All":
@@ -82,7 +83,7 @@ class ResourceAPI:
         return conversion.convert(obj, info.api_version)
 
     # -- entry ---------------------------------------------------------------------------------------------
-    async def handle(self, request: web.Request, ri: RequestInfo) -> web.StreamResponse:
+    async def handle(self, request: web.BaseRequest, ri: RequestInfo) -> web.StreamResponse:
         info = self.catalogue.lookup(ri.group, ri.version, ri.resource)
         if info is None:
             raise path_not_found()
@@ -121,7 +122,7 @@ class ResourceAPI:
         raise errors.method_not_supported(info.group, info.plural, verb)
 
     # -- reads ---------------------------------------------------------------------------------------------
-    def _respond_object(self, request: web.Request, info: ResourceInfo, obj: dict, status: int = 200,
+    def _respond_object(self, request: web.BaseRequest, info: ResourceInfo, obj: dict, status: int = 200,
                         headers: dict[str, str] | None = None) -> web.Response:
         accept = parse_accept(request.headers.get("Accept", ""))
         if accept.as_ == "Table":
@@ -134,12 +135,12 @@ class ResourceAPI:
             return json_response(tables.partial_metadata(obj, accept.version), status, headers)
         return json_response(obj, status, headers)
 
-    async def _get(self, request: web.Request, info: ResourceInfo, namespace: str, name: str) -> web.Response:
+    async def _get(self, request: web.BaseRequest, info: ResourceInfo, namespace: str, name: str) -> web.Response:
         reg = self.registry_for(info)
         obj = await reg.get(namespace, name)
         return self._respond_object(request, info, self._from_storage(info, obj))
 
-    def _matcher(self, request: web.Request, info: ResourceInfo, reg: Registry) -> Callable[[dict], bool] | None:
+    def _matcher(self, request: web.BaseRequest, info: ResourceInfo, reg: Registry) -> Callable[[dict], bool] | None:
         ls = request.query.get("labelSelector", "")
         fs = request.query.get("fieldSelector", "")
         label_sel = None
@@ -177,7 +178,7 @@ class ResourceAPI:
 
         return match
 
-    async def _list(self, request: web.Request, info: ResourceInfo, namespace: str) -> web.Response:
+    async def _list(self, request: web.BaseRequest, info: ResourceInfo, namespace: str) -> web.Response:
         reg = self.registry_for(info)
         q = request.query
         try:
@@ -250,7 +251,7 @@ class ResourceAPI:
                                      f"{info.kind}.metadata of type v1.ObjectMeta")
         return obj
 
-    def _field_validation(self, request: web.Request, info: ResourceInfo, obj: dict,
+    def _field_validation(self, request: web.BaseRequest, info: ResourceInfo, obj: dict,
                           headers: dict[str, str]) -> None:
         """Apply ?fieldValidation (default Warn) to unknown fields: 400, Warning headers, or silent pruning."""
         mode = request.query.get("fieldValidation", "Warn") or "Warn"
@@ -270,7 +271,7 @@ class ResourceAPI:
         if mode == "Warn":
             headers["Warning"] = ", ".join(f'299 - "unknown field \\"{p}\\""' for p in unknown)
 
-    async def _create(self, request: web.Request, info: ResourceInfo, namespace: str) -> web.Response:
+    async def _create(self, request: web.BaseRequest, info: ResourceInfo, namespace: str) -> web.Response:
         reg = self.registry_for(info)
         dry = _dry_run(request)
         body, _ = await read_body(request)
@@ -289,7 +290,7 @@ class ResourceAPI:
         stored = await reg.create(self._to_storage(info, obj), dry_run=dry)
         return self._respond_object(request, info, self._from_storage(info, stored), 201, headers)
 
-    async def _update(self, request: web.Request, info: ResourceInfo, namespace: str, name: str,
+    async def _update(self, request: web.BaseRequest, info: ResourceInfo, namespace: str, name: str,
                       subresource: str = "") -> web.Response:
         reg = self.registry_for(info)
         dry = _dry_run(request)
@@ -329,16 +330,20 @@ class ResourceAPI:
             return apply_strategic_merge_patch(current, patch, meta)
         except errors.StatusError:
             raise
-        except ValueError as e:
-            raise errors.StatusError(422, "Invalid", str(e)) from None
+        except PatchError as e:
+            if e.code == 400:
+                raise errors.bad_request(e.message) from None
+            if e.code >= 500:
+                raise errors.internal_error(e.message) from None
+            raise errors.StatusError(422, "Invalid", e.message) from None
 
-    async def _patch(self, request: web.Request, info: ResourceInfo, namespace: str, name: str,
+    async def _patch(self, request: web.BaseRequest, info: ResourceInfo, namespace: str, name: str,
                      subresource: str = "") -> web.Response:
         reg = self.registry_for(info)
         dry = _dry_run(request)
         ctype = (request.headers.get("Content-Type") or "").split(";")[0].strip().lower()
         if ctype not in _PATCH_TYPES or ctype == "application/apply-patch+yaml":
-            raise errors.unsupported_media_type(ctype)
+            raise errors.unsupported_media_type(sorted(_PATCH_TYPES - {"application/apply-patch+yaml"}))
         patch, _ = await read_body(request)
         headers: dict[str, str] = {}
         precondition: list[str | None] = [None]
@@ -362,7 +367,7 @@ class ResourceAPI:
                                      precondition_rv=precondition[0])
         return self._respond_object(request, info, self._from_storage(info, stored), 200, headers)
 
-    async def _delete_options(self, request: web.Request) -> DeleteOptions:
+    async def _delete_options(self, request: web.BaseRequest) -> DeleteOptions:
         opts = DeleteOptions(dry_run=_dry_run(request))
         body: dict = {}
         if request.can_read_body:
@@ -405,7 +410,7 @@ class ResourceAPI:
                                 "uid": md.get("uid", "")}}
         return self._from_storage(info, obj)
 
-    async def _delete(self, request: web.Request, info: ResourceInfo, namespace: str, name: str) -> web.Response:
+    async def _delete(self, request: web.BaseRequest, info: ResourceInfo, namespace: str, name: str) -> web.Response:
         reg = self.registry_for(info)
         opts = await self._delete_options(request)
         obj, deleted = await reg.delete(namespace, name, opts)
@@ -414,7 +419,7 @@ class ResourceAPI:
             status = 202
         return json_response(self._delete_answer(info, reg, obj, deleted), status)
 
-    async def _deletecollection(self, request: web.Request, info: ResourceInfo, namespace: str) -> web.Response:
+    async def _deletecollection(self, request: web.BaseRequest, info: ResourceInfo, namespace: str) -> web.Response:
         reg = self.registry_for(info)
         opts = await self._delete_options(request)
         result = await reg.list(namespace, match=self._matcher(request, info, reg))
@@ -431,7 +436,7 @@ class ResourceAPI:
                               "metadata": {"resourceVersion": str(reg.cache.revision)}, "items": deleted_items})
 
     # -- subresources --------------------------------------------------------------------------------------
-    async def _subresource(self, request: web.Request, info: ResourceInfo, namespace: str, name: str, sub: str,
+    async def _subresource(self, request: web.BaseRequest, info: ResourceInfo, namespace: str, name: str, sub: str,
                            verb: str) -> web.StreamResponse:
         subinfo = next((s for s in info.subresources if s.name == sub), None)
         if subinfo is None or not name:
@@ -462,7 +467,7 @@ class ResourceAPI:
             503, "ServiceUnavailable",
             f"{info.plural}/{sub} is not served yet by this server (see docs/COMPATIBILITY.md)", None)
 
-    async def _finalize_namespace(self, request: web.Request, info: ResourceInfo, name: str) -> web.Response:
+    async def _finalize_namespace(self, request: web.BaseRequest, info: ResourceInfo, name: str) -> web.Response:
         reg = self.registry_for(info)
         body, _ = await read_body(request)
         obj = self._check_type(info, body)

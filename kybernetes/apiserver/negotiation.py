@@ -78,7 +78,7 @@ def parse_accept(header: str) -> Accept:
     return Accept()
 
 
-async def read_body(request: web.Request) -> tuple[Any, str]:
+async def read_body(request: web.BaseRequest) -> tuple[Any, str]:
     """Read and decode the request body; returns (value, media type). Raises StatusError 400/413/415."""
     ctype = (request.headers.get("Content-Type") or "").split(";")[0].strip().lower()
     length = request.content_length

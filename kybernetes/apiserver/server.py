@@ -105,15 +105,14 @@ class APIServer:
         self.authn = Authenticator(config.token_file)
         self.metrics = Metrics()
         self.ready = False
-        self._runner: web.AppRunner | None = None
+        self._runner: web.ServerRunner | None = None
         self._started = time.time()
 
     # -- lifecycle -----------------------------------------------------------------------------------------
     async def start(self) -> None:
         await asyncio.gather(*(r.start() for r in self.registries.values()))
         await bootstrap.ensure_defaults(self)
-        app = self.build_app()
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        self._runner = web.ServerRunner(web.Server(self.dispatch, access_log=None), handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host=self.config.bind_address, port=self.config.secure_port,
                            ssl_context=self._ssl_context(), backlog=1024, reuse_address=True)
@@ -146,12 +145,7 @@ class APIServer:
         return ctx
 
     # -- HTTP ----------------------------------------------------------------------------------------------
-    def build_app(self) -> web.Application:
-        app = web.Application(client_max_size=1024 ** 3)
-        app.router.add_route("*", "/{tail:.*}", self.dispatch)
-        return app
-
-    async def dispatch(self, request: web.Request) -> web.StreamResponse:
+    async def dispatch(self, request: web.BaseRequest) -> web.StreamResponse:
         start = time.perf_counter()
         path = request.path
         verb = request.method
@@ -190,7 +184,7 @@ class APIServer:
         finally:
             self.metrics.observe(verb, resource, code, time.perf_counter() - start)
 
-    async def _non_resource(self, request: web.Request, path: str) -> web.StreamResponse:
+    async def _non_resource(self, request: web.BaseRequest, path: str) -> web.StreamResponse:
         if request.method not in ("GET", "HEAD"):
             raise path_not_found()
         path = path.rstrip("/") or "/"
@@ -259,7 +253,7 @@ class APIServer:
                     return _AGG_V2, "v2"
         return None
 
-    def _server_address(self, request: web.Request) -> str:
+    def _server_address(self, request: web.BaseRequest) -> str:
         host = self.config.advertise_address or self.config.bind_address
         if host in ("0.0.0.0", "::", ""):
             host = "127.0.0.1"

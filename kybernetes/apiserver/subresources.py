@@ -56,7 +56,7 @@ def to_scale(info: ResourceInfo, obj: dict) -> dict:
     }
 
 
-async def serve_scale(api: ResourceAPI, request: web.Request, info: ResourceInfo, namespace: str, name: str,
+async def serve_scale(api: ResourceAPI, request: web.BaseRequest, info: ResourceInfo, namespace: str, name: str,
                       verb: str) -> web.Response:
     reg = api.registry_for(info)
     if verb == "get":
@@ -114,7 +114,7 @@ def _success(code: int = 201) -> dict:
     return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": code}
 
 
-async def serve_binding(api: ResourceAPI, request: web.Request, info: ResourceInfo, namespace: str,
+async def serve_binding(api: ResourceAPI, request: web.BaseRequest, info: ResourceInfo, namespace: str,
                         name: str) -> web.Response:
     """POST pods/{name}/binding (and the ``bindings`` resource, which the caller maps here)."""
     body, _ = await read_body(request)
@@ -162,7 +162,7 @@ async def serve_binding(api: ResourceAPI, request: web.Request, info: ResourceIn
 _PDB_MSG = "Cannot evict pod as it would violate the pod's disruption budget."
 
 
-async def serve_eviction(api: ResourceAPI, request: web.Request, info: ResourceInfo, namespace: str,
+async def serve_eviction(api: ResourceAPI, request: web.BaseRequest, info: ResourceInfo, namespace: str,
                          name: str) -> web.Response:
     body, _ = await read_body(request)
     if not isinstance(body, dict):

@@ -53,7 +53,7 @@ def _line(etype: str, obj_bytes: bytes) -> bytes:
     return b'{"type":"' + etype.encode() + b'","object":' + obj_bytes + b"}\n"
 
 
-async def serve_watch(api: ResourceAPI, request: web.Request, info: ResourceInfo, namespace: str,
+async def serve_watch(api: ResourceAPI, request: web.BaseRequest, info: ResourceInfo, namespace: str,
                       name: str) -> web.StreamResponse:
     """Serve a watch of ``info`` (in ``namespace``, of one ``name`` when given) until timeout or disconnect."""
     reg = api.registry_for(info)

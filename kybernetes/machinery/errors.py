@@ -64,7 +64,9 @@ __all__ = [
     "unsupported_media_type",
 ]
 
-OPTIMISTIC_LOCK_ERROR_MSG = "the object has been modified; please apply your changes to the latest version and try again"
+OPTIMISTIC_LOCK_ERROR_MSG = (
+    "the object has been modified; please apply your changes to the latest version and try again"
+)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -593,7 +595,7 @@ def too_many_requests_error(msg: str) -> StatusError:
 def internal_error(msg: str) -> StatusError:
     """500 InternalError: ``Internal error occurred: <msg>`` with the message as the single cause."""
     return StatusError(
-        500, "InternalError", f"Internal error occurred: {msg}", _details(causes=[{"message": msg}] if msg else None)
+        500, "InternalError", f"Internal error occurred: {msg}", _details(causes=[{"message": msg} if msg else {}])
     )
 
 

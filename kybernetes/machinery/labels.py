@@ -21,11 +21,19 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from kybernetes.machinery.errors import FieldError, FieldPath, aggregate_message, field_invalid, field_not_supported, go_quote
+from kybernetes.machinery.errors import (
+    FieldError,
+    FieldPath,
+    aggregate_message,
+    field_invalid,
+    field_not_supported,
+    go_quote,
+)
 
 __all__ = [
     "Requirement",
     "Selector",
+    "new_requirement",
     "parse_selector",
     "selector_from_dict",
     "selector_from_set",
@@ -196,23 +204,29 @@ def new_requirement(key: str, operator: str, values: Sequence[str] = ()) -> Requ
         errs.append(field_invalid(FieldPath("key"), key, "; ".join(key_errs)))
     values_path = FieldPath("values")
     vals = list(values)
+    problem = ""
     if operator in (IN, NOT_IN):
         if not vals:
-            errs.append(field_invalid(values_path, _go_strings(vals), "for 'in', 'notin' operators, values set can't be empty"))
+            problem = "for 'in', 'notin' operators, values set can't be empty"
     elif operator in (EQUALS, DOUBLE_EQUALS, NOT_EQUALS):
         if len(vals) != 1:
-            errs.append(field_invalid(values_path, _go_strings(vals), "exact-match compatibility requires one single value"))
+            problem = "exact-match compatibility requires one single value"
     elif operator in (EXISTS, DOES_NOT_EXIST):
         if vals:
-            errs.append(field_invalid(values_path, _go_strings(vals), "values set must be empty for exists and does not exist"))
+            problem = "values set must be empty for exists and does not exist"
     elif operator in (GREATER_THAN, LESS_THAN):
         if len(vals) != 1:
-            errs.append(field_invalid(values_path, _go_strings(vals), "for 'Gt', 'Lt' operators, exactly one value is required"))
-        for i, v in enumerate(vals):
-            if _parse_int64(v) is None:
-                errs.append(field_invalid(values_path.index(i), v, "for 'Gt', 'Lt' operators, the value must be an integer"))
+            problem = "for 'Gt', 'Lt' operators, exactly one value is required"
     else:
         errs.append(field_not_supported(FieldPath("operator"), operator, _ALL_OPERATORS))
+    if problem:
+        errs.append(field_invalid(values_path, _go_strings(vals), problem))
+    if operator in (GREATER_THAN, LESS_THAN):
+        for i, v in enumerate(vals):
+            if _parse_int64(v) is None:
+                errs.append(
+                    field_invalid(values_path.index(i), v, "for 'Gt', 'Lt' operators, the value must be an integer")
+                )
     for i, v in enumerate(vals):
         value_errs = validate_label_value(v)
         if value_errs:
@@ -221,8 +235,6 @@ def new_requirement(key: str, operator: str, values: Sequence[str] = ()) -> Requ
         raise ValueError(aggregate_message(errs))
     return Requirement(key, operator, tuple(vals))
 
-
-__all__.append("new_requirement")
 
 _Matcher = Callable[[Mapping[str, str]], bool]
 
@@ -407,6 +419,15 @@ _SYMBOL_TOKENS = {
 }
 _KEYWORDS = {"in": _IN, "notin": _NOTIN}
 _SPECIAL = frozenset("=!(),><")
+_OPERATOR_TOKENS = {
+    _IN: IN,
+    _EQ: EQUALS,
+    _DEQ: DOUBLE_EQUALS,
+    _GT: GREATER_THAN,
+    _LT: LESS_THAN,
+    _NOTIN: NOT_IN,
+    _NEQ: NOT_EQUALS,
+}
 _WHITESPACE = frozenset(" \t\r\n")
 
 
@@ -507,7 +528,7 @@ class _Parser:
 
     def operator(self) -> str:
         tok, lit = self.consume(False)
-        op = {_IN: IN, _EQ: EQUALS, _DEQ: DOUBLE_EQUALS, _GT: GREATER_THAN, _LT: LESS_THAN, _NOTIN: NOT_IN, _NEQ: NOT_EQUALS}.get(tok)
+        op = _OPERATOR_TOKENS.get(tok)
         if op is None:
             raise ValueError(f"found '{lit}', expected: {', '.join(_BINARY_OPERATORS)}")
         return op

@@ -356,6 +356,12 @@ def _merge_slice_handler(
 def _merge_slice(
     original: list[Any], patch: list[Any], items: PatchMeta | None, merge_key: str, is_delete_list: bool
 ) -> list[Any]:
+    """Merge two lists per the ``merge`` strategy and return the merged list.
+
+    ``original`` is updated in place the way upstream's Go code updates the array behind it (deletions shift
+    elements left, new elements are written into the freed slots). The ``$setElementOrder`` handling orders
+    server-only elements by that updated list, so emulating it keeps element order identical to upstream.
+    """
     if not original and not patch:
         return original
     kind = _element_kind(original, patch)
@@ -363,23 +369,45 @@ def _merge_slice(
         if is_delete_list:
             unwanted = {_hkey(v) for v in patch}
             return [v for v in original if _hkey(v) not in unwanted]
-        seen: set[Any] = set()
-        merged = []
-        for v in original + patch:
-            h = _hkey(v)
-            if h not in seen:
-                seen.add(h)
-                merged.append(v)
+        if patch:
+            seen: set[Any] = set()
+            merged = []
+            for v in original + patch:
+                h = _hkey(v)
+                if h not in seen:
+                    seen.add(h)
+                    merged.append(v)
+        else:
+            # appending nothing reuses the array, so upstream deduplicates the original in place
+            merged = original[: _dedup_in_place(original)]
+        server_order = original
     else:
         if not merge_key:
             raise PatchError("cannot merge lists without merge key", code=500)
-        original, patch = _apply_special_elements(original, patch, merge_key)
-        merged = _merge_elements(original, patch, merge_key, items)
+        server_order, patch, free_slot = _apply_special_elements(original, patch, merge_key)
+        merged = _merge_elements(server_order, patch, merge_key, items, original, free_slot)
     if not merge_key:
         patch_items, server_only = _partition_primitives(merged, patch)
     else:
         patch_items, server_only = _partition_maps(merged, patch, merge_key)
-    return _normalize_element_order(patch_items, server_only, patch, original, merge_key, kind)
+    return _normalize_element_order(patch_items, server_only, patch, server_order, merge_key, kind)
+
+
+def _dedup_in_place(s: list[Any]) -> int:
+    """Upstream's in-place deduplication (a duplicate is overwritten by the last live element); returns the
+    number of live elements at the front of ``s``."""
+    length = len(s) - 1
+    i = 0
+    while i < length:
+        j = i + 1
+        while j <= length:
+            if _same(s[i], s[j]):
+                s[j] = s[length]
+                length -= 1
+                j -= 1
+            j += 1
+        i += 1
+    return length + 1
 
 
 def _find_by_key(items: list[Any], key: str, value: Any) -> int:
@@ -394,11 +422,16 @@ def _find_by_key(items: list[Any], key: str, value: Any) -> int:
 
 
 def _apply_special_elements(
-    original: list[Any], patch: list[Any], merge_key: str
-) -> tuple[list[Any], list[Any]]:
-    """Handle list elements carrying ``$patch``; returns (original, patch without them)."""
+    backing: list[Any], patch: list[Any], merge_key: str
+) -> tuple[list[Any], list[Any], int | None]:
+    """Handle list elements carrying ``$patch``.
+
+    Returns (the original list after deletions, the patch without directive elements, the first free slot of
+    ``backing`` or ``None`` when the list was replaced). Deletions shift ``backing`` left in place.
+    """
     plain: list[Any] = []
     replace = False
+    length = len(backing)
     for v in patch:
         if DIRECTIVE not in v:
             plain.append(v)
@@ -408,9 +441,9 @@ def _apply_special_elements(
             if merge_key not in v:
                 raise _no_merge_key(v, merge_key)
             want = v[merge_key]
-            original = list(original)
-            while (i := _find_by_key(original, merge_key, want)) >= 0:
-                del original[i]
+            while (i := _find_by_key(backing[:length], merge_key, want)) >= 0:
+                backing[i : length - 1] = backing[i + 1 : length]
+                length -= 1
         elif directive == REPLACE:
             replace = True
         elif directive == MERGE:
@@ -418,20 +451,40 @@ def _apply_special_elements(
         else:
             raise _bad_patch_type(directive, v)
     if replace:
-        return plain, []
-    return original, plain
+        return plain, [], None
+    return backing[:length], plain, length
 
 
-def _merge_elements(original: list[Any], patch: list[Any], merge_key: str, items: PatchMeta | None) -> list[Any]:
+def _merge_elements(
+    original: list[Any],
+    patch: list[Any],
+    merge_key: str,
+    items: PatchMeta | None,
+    backing: list[Any],
+    free_slot: int | None,
+) -> list[Any]:
+    """Merge patch elements into matching originals and append the rest; appended elements also land in the
+    free slots of ``backing`` as they would in upstream's shared array."""
     result = list(original)
+    position: dict[Any, int] = {}
+    for i, v in enumerate(result):
+        if not isinstance(v, dict):
+            raise PatchError(f"value for key {i} is not a map", code=500)
+        if merge_key in v:
+            position.setdefault(_hkey(v[merge_key]), i)
     for v in patch:
         if merge_key not in v:
             raise _no_merge_key(v, merge_key)
-        i = _find_by_key(result, merge_key, v[merge_key])
+        h = _hkey(v[merge_key])
+        i = position.get(h, -1)
         if i >= 0:
             result[i] = _merge_map(result[i], v, items)
         else:
+            position[h] = len(result)
             result.append(v)
+            if free_slot is not None and free_slot < len(backing):
+                backing[free_slot] = v
+                free_slot += 1
     return result
 
 
@@ -456,6 +509,12 @@ def _partition_primitives(items: list[Any], by: list[Any]) -> tuple[list[Any], l
 
 
 def _partition_maps(items: list[Any], by: list[Any], merge_key: str) -> tuple[list[Any], list[Any]]:
+    present: set[Any] = set()
+    for i, v in enumerate(by):
+        if not isinstance(v, dict):
+            raise PatchError(f"value for key {i} is not a map", code=500)
+        if merge_key in v:
+            present.add(_hkey(v[merge_key]))
     inside: list[Any] = []
     outside: list[Any] = []
     for v in items:
@@ -463,7 +522,7 @@ def _partition_maps(items: list[Any], by: list[Any], merge_key: str) -> tuple[li
             raise _bad_arg_type(_MAP, v)
         if merge_key not in v:
             raise _no_merge_key(v, merge_key)
-        (inside if _find_by_key(by, merge_key, v[merge_key]) >= 0 else outside).append(v)
+        (inside if _hkey(v[merge_key]) in present else outside).append(v)
     return inside, outside
 
 

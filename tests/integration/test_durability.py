@@ -89,6 +89,7 @@ def test_acknowledged_writes_survive_kill_and_watch_resumes(tmp_path: Path) -> N
 
         # ---- phase 1: concurrent creates, kill -9 while they are in flight
         acked: dict[str, int] = {}
+        failed: list[str] = []  # attempts cut off by the kill
         lock = threading.Lock()
         stop = threading.Event()
 
@@ -101,7 +102,8 @@ def test_acknowledged_writes_survive_kill_and_watch_resumes(tmp_path: Path) -> N
                     r = api1.call("POST", base, {"apiVersion": "v1", "kind": "ConfigMap",
                                                  "metadata": {"name": name}, "data": {"w": str(w)}}, timeout=10)
                 except OSError:
-                    continue  # the server is gone: not acknowledged
+                    failed.append(name)  # the server is gone: not acknowledged
+                    continue
                 if r.status == 201:
                     with lock:
                         acked[name] = int(r.json()["metadata"]["resourceVersion"])
@@ -117,6 +119,7 @@ def test_acknowledged_writes_survive_kill_and_watch_resumes(tmp_path: Path) -> N
             for f in futures:
                 f.result(30)
         assert len(acked) >= 50, f"only {len(acked)} writes acknowledged before the kill"
+        assert failed, "the kill did not interrupt any write"
 
         c2 = start_cluster(data)
         servers.append(c2)
@@ -174,6 +177,7 @@ def test_acknowledged_writes_survive_kill_and_watch_resumes(tmp_path: Path) -> N
         # the watch saw a prefix of the writes (checked above); it must resume with exactly the rest
         expected = writes[len(seen_before):]
         assert expected, "nothing to resume"
+        print(f"acked={len(acked)} cut={len(failed)} seen_before_kill={len(seen_before)} resumed={len(expected)}")
 
         watch2 = WatchReader(c3, f"{base}?watch=1&resourceVersion={recorded}&timeoutSeconds=10")
         try:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
+import shutil
 import subprocess
 import threading
 import time
@@ -646,12 +648,59 @@ def test_chunked_list(kubectl: Kubectl, api: API, ns: str) -> None:
     mine = [n for n in rows if n.startswith("cm-")]
     assert mine == [f"cm-{i:02d}" for i in range(10)], r.stdout
     assert r.stdout.splitlines()[0].split()[0] == "NAME" and rows.count("NAME") == 0
-    gets = [ln for ln in r.stderr.splitlines() if re.search(rf"GET \S+/namespaces/{ns}/configmaps\?", ln)]
+    # one log line per response; 1.33 logs them structured (verb="GET" url="...")
+    gets = [ln for ln in r.stderr.splitlines() if "GET" in ln and f"/namespaces/{ns}/configmaps?" in ln]
     paged = [ln for ln in gets if "limit=2" in ln]
     assert len(paged) >= 5, r.stderr
     assert sum("continue=" in ln for ln in paged) >= 4, r.stderr
-    assert all(" 200 OK" in ln for ln in paged), paged
+    assert all("200 OK" in ln for ln in paged), paged
 
     out = kubectl.run("get", "configmaps", "-n", ns, "--chunk-size=3", "-o", "name").stdout
     assert sorted(n for n in names_of(out) if n.startswith("configmap/cm-")) == [
         f"configmap/cm-{i:02d}" for i in range(10)]
+
+
+# --------------------------------------------------------------------------------------------------- other traps
+
+
+def test_typed_create_commands_send_protobuf(kubectl: Kubectl, api: API, ns: str) -> None:
+    """`kubectl create <kind>` sends protobuf request bodies with no JSON fallback."""
+    out = kubectl.run("create", "configmap", "lit", "-n", ns, "--from-literal=a=1", "--from-literal=b=2").stdout
+    assert out.strip() == "configmap/lit created"
+    assert api.ok("GET", f"/api/v1/namespaces/{ns}/configmaps/lit")["data"] == {"a": "1", "b": "2"}
+    out = kubectl.run("create", "deployment", "made", "-n", ns, "--image=nginx:1.25", "--replicas=2").stdout
+    assert out.strip() == "deployment.apps/made created"
+    dep = api.ok("GET", f"/apis/apps/v1/namespaces/{ns}/deployments/made")
+    assert dep["spec"]["replicas"] == 2 and dep["spec"]["selector"] == {"matchLabels": {"app": "made"}}
+    assert containers(dep)["nginx"]["image"] == "nginx:1.25"
+    kubectl.run("create", "secret", "generic", "sec", "-n", ns, "--from-literal=pw=x")
+    assert api.ok("GET", f"/api/v1/namespaces/{ns}/secrets/sec")["data"] == {"pw": "eA=="}
+    kubectl.run("create", "role", "rr", "-n", ns, "--verb=get", "--resource=pods")
+    role = api.ok("GET", f"/apis/rbac.authorization.k8s.io/v1/namespaces/{ns}/roles/rr")
+    assert role["rules"] == [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}]
+    r = kubectl.run("create", "configmap", "lit", "-n", ns, "--from-literal=a=1", check=False)
+    assert r.returncode != 0
+    assert 'configmaps "lit" already exists' in r.stderr, r.stderr
+
+
+def test_explain_reads_openapi_v3(kubectl: Kubectl) -> None:
+    out = kubectl.run("explain", "deployment.spec.replicas").stdout
+    assert "GROUP:      apps" in out and "KIND:       Deployment" in out, out
+    assert re.search(r"FIELD:\s+replicas\s+<integer>", out), out
+    out = kubectl.run("explain", "pods.spec.containers.env").stdout
+    assert re.search(r"FIELD:\s+env\s+<\[\]EnvVar>", out), out
+
+
+def test_dispatcher_works_against_the_server(cluster, tmp_path: Path) -> None:
+    """The machine's `kubectl` dispatcher asks /version, then runs the versioned binary for the server's minor."""
+    exe = shutil.which("kubectl")
+    if exe is None:
+        pytest.skip("no kubectl on PATH")
+    env = {**os.environ, "HOME": str(tmp_path)}
+    base = [exe, "--kubeconfig", str(cluster.kubeconfig), "--cache-dir", str(tmp_path / "cache")]
+    r = subprocess.run([*base, "version", "-o", "json"], capture_output=True, text=True, timeout=60, env=env)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["serverVersion"]["minor"] == "32"
+    r = subprocess.run([*base, "get", "namespaces", "-o", "name"], capture_output=True, text=True, timeout=60, env=env)
+    assert r.returncode == 0, r.stderr
+    assert {"namespace/default", "namespace/kube-system"} <= set(names_of(r.stdout))

@@ -178,6 +178,10 @@ def test_from_status_round_trip() -> None:
     assert isinstance(again, Exception)
 
 
+def test_internal_error_without_message_keeps_an_empty_cause() -> None:
+    assert E.internal_error("").status()["details"] == {"causes": [{}]}
+
+
 def test_name_is_go_quoted() -> None:
     assert E.not_found("", "configmaps", 'we"ird\n').message == 'configmaps "we\\"ird\\n" not found'
 
