@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import hmac
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +32,8 @@ class Authenticator:
 
     def __init__(self, token_file: Path | None = None) -> None:
         self._tokens: dict[str, UserInfo] = {}
+        # the verified peer certificate cannot change on a connection: remember its user per transport
+        self._by_transport: weakref.WeakKeyDictionary[object, UserInfo | None] = weakref.WeakKeyDictionary()
         if token_file is not None and token_file.exists():
             self.load_tokens(token_file)
 
@@ -57,7 +60,18 @@ class Authenticator:
         transport = request.transport
         if transport is None:
             return None
-        cert = transport.get_extra_info("peercert")
+        try:
+            return self._by_transport[transport]
+        except KeyError:
+            pass
+        except TypeError:  # a transport without weak references: no caching
+            return self._from_certificate(transport)
+        user = self._by_transport[transport] = self._from_certificate(transport)
+        return user
+
+    @staticmethod
+    def _from_certificate(transport: object) -> UserInfo | None:
+        cert = transport.get_extra_info("peercert")  # type: ignore[attr-defined]
         if not cert:
             return None
         cn = ""

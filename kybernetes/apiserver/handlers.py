@@ -25,7 +25,7 @@ from kybernetes.machinery.patcherrors import PatchError
 from kybernetes.machinery.strategicpatch import apply_strategic_merge_patch
 
 from . import tables
-from .negotiation import json_response, parse_accept, path_not_found, read_body
+from .negotiation import json_response, method_not_allowed, parse_accept, path_not_found, read_body
 from .registry import DeleteOptions, Registry, deep_copy
 from .requestinfo import RequestInfo
 
@@ -98,7 +98,7 @@ class ResourceAPI:
         if info.namespaced and name and not namespace and verb != "create":
             raise path_not_found()
         if verb not in info.verbs:
-            raise errors.method_not_supported(info.group, info.plural, verb)
+            raise method_not_allowed()
         if verb == "get":
             return await self._get(request, info, namespace, name)
         if verb == "list":
@@ -109,7 +109,7 @@ class ResourceAPI:
             return await serve_watch(self, request, info, namespace, name)
         if verb == "create":
             if name:
-                raise errors.method_not_supported(info.group, info.plural, "create")
+                raise method_not_allowed()
             return await self._create(request, info, namespace)
         if verb == "update":
             return await self._update(request, info, namespace, name)
@@ -119,7 +119,7 @@ class ResourceAPI:
             return await self._delete(request, info, namespace, name)
         if verb == "deletecollection":
             return await self._deletecollection(request, info, namespace)
-        raise errors.method_not_supported(info.group, info.plural, verb)
+        raise method_not_allowed()
 
     # -- reads ---------------------------------------------------------------------------------------------
     def _respond_object(self, request: web.BaseRequest, info: ResourceInfo, obj: dict, status: int = 200,
@@ -242,6 +242,7 @@ class ResourceAPI:
         elif av != info.api_version:
             raise errors.bad_request(
                 f"the API version in the data ({av}) does not match the expected API version ({info.api_version})")
+        _drop_nulls(obj)
         md = obj.get("metadata")
         if md is None:
             obj["metadata"] = {}
@@ -405,9 +406,9 @@ class ResourceAPI:
     def _delete_answer(self, info: ResourceInfo, reg: Registry, obj: dict, deleted: bool) -> dict:
         if deleted and not reg.strategy.return_deleted_object:
             md = obj.get("metadata") or {}
+            details = {"name": md.get("name", ""), "group": info.group, "kind": info.plural, "uid": md.get("uid", "")}
             return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
-                    "details": {"name": md.get("name", ""), "group": info.group, "kind": info.plural,
-                                "uid": md.get("uid", "")}}
+                    "details": {k: v for k, v in details.items() if v}}
         return self._from_storage(info, obj)
 
     async def _delete(self, request: web.BaseRequest, info: ResourceInfo, namespace: str, name: str) -> web.Response:
@@ -442,7 +443,7 @@ class ResourceAPI:
         if subinfo is None or not name:
             raise path_not_found()
         if verb not in subinfo.verbs:
-            raise errors.method_not_supported(info.group, f"{info.plural}/{sub}", verb)
+            raise method_not_allowed()
         if sub == "status":
             if verb == "get":
                 return await self._get(request, info, namespace, name)
@@ -486,6 +487,20 @@ class ResourceAPI:
             except Exception:
                 pass
         return json_response(self._from_storage(info, stored))
+
+
+def _drop_nulls(value: Any) -> None:
+    """Remove null members of objects, recursively (mutates): decoding into upstream's typed structs drops them."""
+    if isinstance(value, dict):
+        for k in [k for k, v in value.items() if v is None]:
+            del value[k]
+        for v in value.values():
+            if isinstance(v, (dict, list)):
+                _drop_nulls(v)
+    elif isinstance(value, list):
+        for v in value:
+            if isinstance(v, (dict, list)):
+                _drop_nulls(v)
 
 
 def _json_type(v: Any) -> str:

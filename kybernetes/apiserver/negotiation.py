@@ -17,7 +17,8 @@ from aiohttp import web
 
 from kybernetes.machinery import errors
 
-__all__ = ["MAX_BODY", "Accept", "parse_accept", "read_body", "json_response", "status_response", "path_not_found"]
+__all__ = ["MAX_BODY", "Accept", "parse_accept", "read_body", "json_response", "status_response", "path_not_found",
+           "method_not_allowed"]
 
 MAX_BODY = 3 * 1024 * 1024
 
@@ -127,3 +128,9 @@ def path_not_found() -> errors.StatusError:
     """404 for a path that names no served resource (upstream's generic NotFound Status)."""
     return errors.StatusError(404, "NotFound", "the server could not find the requested resource",
                               {})
+
+
+def method_not_allowed() -> errors.StatusError:
+    """405 for a verb the resource does not serve (upstream's router answer)."""
+    return errors.StatusError(405, "MethodNotAllowed", "the server does not allow this method on the requested "
+                              "resource", {})

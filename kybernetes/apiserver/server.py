@@ -112,7 +112,8 @@ class APIServer:
     async def start(self) -> None:
         await asyncio.gather(*(r.start() for r in self.registries.values()))
         await bootstrap.ensure_defaults(self)
-        self._runner = web.ServerRunner(web.Server(self.dispatch, access_log=None), handle_signals=False)
+        self._runner = web.ServerRunner(web.Server(self.dispatch, access_log=None), handle_signals=False,
+                                        shutdown_timeout=5.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host=self.config.bind_address, port=self.config.secure_port,
                            ssl_context=self._ssl_context(), backlog=1024, reuse_address=True)
@@ -121,10 +122,11 @@ class APIServer:
 
     async def stop(self) -> None:
         self.ready = False
-        if self._runner is not None:
-            await self._runner.cleanup()
+        # ending the watch caches ends every open watch stream, so the HTTP server can drain quickly
         for reg in self.registries.values():
             await reg.stop()
+        if self._runner is not None:
+            await self._runner.cleanup()
 
     @property
     def port(self) -> int:

@@ -199,3 +199,30 @@ def test_acknowledged_writes_survive_kill_and_watch_resumes(tmp_path: Path) -> N
     finally:
         for s in servers:
             s.stop(signal.SIGKILL)
+
+
+def test_sigterm_ends_open_watches_and_exits_cleanly(tmp_path: Path) -> None:
+    """Graceful shutdown does not wait for watch streams: they are ended, and the process exits 0 promptly."""
+    data = tmp_path / "data"
+    c = start_cluster(data)
+    try:
+        api = API(c)
+        api.create_configmap("default", "before-term", {"k": "v"})
+        w = WatchReader(c, "/api/v1/namespaces/default/configmaps?watch=1")
+        t0 = time.monotonic()
+        c.proc.send_signal(signal.SIGTERM)
+        try:
+            rc = c.proc.wait(10)
+        except Exception:
+            pytest.fail("the server did not exit within 10 s of SIGTERM with a watch open")
+        assert rc == 0
+        assert time.monotonic() - t0 < 10
+        assert w.done.wait(5), "the watch stream was not ended"
+        w.close()
+    finally:
+        c.stop(signal.SIGKILL)
+    c2 = start_cluster(data)
+    try:
+        assert API(c2).ok("GET", "/api/v1/namespaces/default/configmaps/before-term")["data"] == {"k": "v"}
+    finally:
+        c2.stop(signal.SIGKILL)
