@@ -2,18 +2,21 @@
 
 A resource without its own printer gets upstream's default table (Name, Created At). ``includeObject`` decides
 what each row carries: ``None``, ``Metadata`` (default; a PartialObjectMetadata) or ``Object`` (the whole object).
-Per-type printers register in ``PRINTERS`` keyed by (group, resource).
+Per-type columns and cells come from ``api.printers`` (upstream's printers, keyed by group and resource).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable
 from typing import Any
 
-__all__ = ["to_table", "partial_metadata", "PRINTERS", "Printer"]
+from kybernetes.api import printers
+
+__all__ = ["to_table", "partial_metadata"]
 
 Column = dict[str, Any]
-Printer = tuple[list[Column], Callable[[dict], list[Any]]]
+Printer = tuple[list[Column], Callable[[dict, dt.datetime], list[Any]]]
 
 _NAME_COL: Column = {
     "name": "Name",
@@ -38,13 +41,12 @@ _CREATED_COL: Column = {
 }
 
 
-def _default_cells(obj: dict) -> list[Any]:
+def _default_cells(obj: dict, now: dt.datetime) -> list[Any]:
     md = obj.get("metadata") or {}
     return [md.get("name", ""), md.get("creationTimestamp")]
 
 
 DEFAULT_PRINTER: Printer = ([_NAME_COL, _CREATED_COL], _default_cells)
-PRINTERS: dict[tuple[str, str], Printer] = {}
 
 
 def partial_metadata(obj: dict, version: str = "v1") -> dict:
@@ -66,10 +68,24 @@ def to_table(
     list_meta: dict | None = None,
 ) -> dict:
     """A Table of ``objs`` (never mutates them)."""
-    columns, cells = PRINTERS.get((group, resource), DEFAULT_PRINTER)
+    key = (group, resource)
+    columns, cells = printers.PRINTERS.get(key, DEFAULT_PRINTER)
+    now = dt.datetime.now(dt.timezone.utc)
+    objs = list(objs)
+    sort_key = printers.LIST_SORT_KEYS.get(key)
+    if sort_key is not None and len(objs) > 1:
+        objs.sort(key=sort_key)
     rows = []
     for obj in objs:
-        row: dict[str, Any] = {"cells": cells(obj)}
+        shown = obj
+        if key == ("autoscaling", "horizontalpodautoscalers") and obj.get("apiVersion") == "autoscaling/v1":
+            from kybernetes.api import conversion
+
+            shown = conversion.convert(obj, "autoscaling/v2")
+        row: dict[str, Any] = {"cells": cells(shown, now)}
+        conditions = printers.row_conditions(group, resource, shown)
+        if conditions:
+            row["conditions"] = conditions
         if include_object == "Object":
             row["object"] = obj
         elif include_object != "None":
