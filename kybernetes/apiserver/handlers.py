@@ -16,6 +16,7 @@ import orjson
 from aiohttp import web
 
 from kybernetes.api.catalogue import Catalogue, ResourceInfo
+from kybernetes.api.defaults import apply_defaults
 from kybernetes.machinery import errors
 from kybernetes.machinery.fields import parse_field_selector
 from kybernetes.machinery.jsonpatch import apply_json_patch
@@ -288,6 +289,7 @@ class ResourceAPI:
             md["namespace"] = namespace
         headers: dict[str, str] = {}
         self._field_validation(request, info, obj, headers)
+        apply_defaults(obj, info.group, info.version, info.kind)
         stored = await reg.create(self._to_storage(info, obj), dry_run=dry)
         return self._respond_object(request, info, self._from_storage(info, stored), 201, headers)
 
@@ -307,6 +309,7 @@ class ResourceAPI:
         md["name"] = name
         headers: dict[str, str] = {}
         self._field_validation(request, info, obj, headers)
+        apply_defaults(obj, info.group, info.version, info.kind)
         rv = md.get("resourceVersion") or None
         new_storage = self._to_storage(info, obj)
         stored, created = await reg.update(
@@ -362,6 +365,7 @@ class ResourceAPI:
                 raise errors.bad_request(f"the name of the object ({patched['metadata']['name']}) does not match "
                                          f"the name on the URL ({name})")
             self._field_validation(request, info, patched, headers)
+            apply_defaults(patched, info.group, info.version, info.kind)
             return self._to_storage(info, patched)
 
         stored, _ = await reg.update(namespace, name, mutate, subresource=subresource, dry_run=dry,

@@ -40,6 +40,7 @@ from kybernetes.storage.interface import (
 )
 from kybernetes.storage.watchcache import CachedObject, TooOldError, WatchCache
 
+from .admission import Admission
 from .allocation import ServiceAllocator
 from .strategy import Strategy
 
@@ -133,6 +134,7 @@ class Registry:
         self._lease_lock = asyncio.Lock()
         self.namespace_exists: Callable[[str], Awaitable[str | None]] | None = None
         self.allocator: ServiceAllocator | None = None
+        self.admission: Admission | None = None
 
     # -- keys ----------------------------------------------------------------------------------------------
     @property
@@ -336,6 +338,8 @@ class Registry:
             md.pop("namespace", None)
         md["uid"] = new_uid()
         md["creationTimestamp"] = now_rfc3339()
+        if self.admission is not None:
+            await self.admission.admit_create(self.group, self.resource, obj)
         self.strategy.prepare_for_create(obj)
         errs = self.strategy.validate(obj)
         if errs:

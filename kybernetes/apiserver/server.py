@@ -24,6 +24,7 @@ from kybernetes.machinery import errors
 from kybernetes.storage.interface import Store
 
 from . import bootstrap
+from .admission import Admission
 from .allocation import ServiceAllocator
 from .authn import PUBLIC_PATHS, Authenticator
 from .handlers import ResourceAPI
@@ -99,8 +100,21 @@ class APIServer:
                 return None
             return (obj.get("status") or {}).get("phase", "Active")
 
+        pcs = self.registries[("scheduling.k8s.io", "priorityclasses")]
+
+        async def get_pc(name: str) -> dict | None:
+            try:
+                return await pcs.get("", name)
+            except errors.StatusError:
+                return None
+
+        async def list_pcs() -> list[dict]:
+            return (await pcs.list("")).items
+
+        admission = Admission(get_priority_class=get_pc, list_priority_classes=list_pcs)
         for reg in self.registries.values():
             reg.namespace_exists = namespace_phase
+            reg.admission = admission
         self.api = ResourceAPI(self.catalogue, self.registries)
         self.authn = Authenticator(config.token_file)
         self.metrics = Metrics()

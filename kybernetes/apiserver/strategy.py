@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kybernetes.api.catalogue import ResourceInfo
+from kybernetes.api.defaults import apply_defaults
 from kybernetes.machinery.errors import FieldError, field_invalid, field_required
 
 __all__ = ["Strategy", "strategy_for", "FieldsFunc"]
@@ -176,6 +177,8 @@ class Strategy:
     """How one resource behaves at the API (see module docstring)."""
 
     group: str
+    version: str
+    kind: str
     resource: str
     namespaced: bool
     has_status: bool
@@ -193,11 +196,14 @@ class Strategy:
         if self.has_status and self.resource != "pods":
             obj.pop("status", None)
         if (self.group, self.resource) == ("", "pods"):
-            status = obj.get("status") or {}
-            obj["status"] = {"phase": "Pending", **({"qosClass": status["qosClass"]} if "qosClass" in status else {})}
+            obj["status"] = {"phase": "Pending", "qosClass": pod_qos_class(obj.get("spec") or {})}
+        if (self.group, self.resource) == ("batch", "jobs"):
+            _generate_job_selector(obj)
         if (self.group, self.resource) == ("", "namespaces"):
             obj["spec"] = {"finalizers": ["kubernetes"], **(obj.get("spec") or {})}
             obj["status"] = {"phase": "Active"}
+        # upstream defaults again when it reads the stored object back (e.g. a reset status gets its phase)
+        apply_defaults(obj, self.group, self.version, self.kind)
 
     def validate(self, obj: dict) -> list[FieldError]:
         """Errors of a new object (never mutates)."""
@@ -231,6 +237,7 @@ class Strategy:
             if _spec_changed(new, old):
                 gen += 1
             new["metadata"]["generation"] = gen
+        apply_defaults(new, self.group, self.version, self.kind)
 
     def validate_update(self, new: dict, old: dict) -> list[FieldError]:
         """Errors of an update (never mutates)."""
@@ -262,6 +269,8 @@ def strategy_for(info: ResourceInfo) -> Strategy:
     key = (info.storage_group, info.storage_resource)
     return Strategy(
         group=info.storage_group,
+        version=info.storage_version,
+        kind=info.kind,
         resource=info.storage_resource,
         namespaced=info.namespaced,
         has_status=any(s.name == "status" for s in info.subresources),
@@ -270,3 +279,60 @@ def strategy_for(info: ResourceInfo) -> Strategy:
         allow_create_on_update=key in _CREATE_ON_UPDATE,
         fields=_FIELDS.get(key, _meta_fields),
     )
+
+
+_QOS_RESOURCES = ("cpu", "memory")
+
+
+def pod_qos_class(spec: dict) -> str:
+    """Upstream's QoS class of a pod spec: Guaranteed, Burstable or BestEffort."""
+    from kybernetes.machinery.quantity import parse_quantity
+
+    requests: dict[str, Any] = {}
+    limits: dict[str, Any] = {}
+    guaranteed = True
+    containers = list(spec.get("containers") or []) + list(spec.get("initContainers") or [])
+    for c in containers:
+        res = (c or {}).get("resources") or {}
+        c_limits = set()
+        for name, q in (res.get("requests") or {}).items():
+            if name in _QOS_RESOURCES:
+                try:
+                    v = parse_quantity(q)
+                except ValueError:
+                    continue
+                if v != 0:
+                    requests[name] = requests.get(name, 0) + v
+        for name, q in (res.get("limits") or {}).items():
+            if name in _QOS_RESOURCES:
+                try:
+                    v = parse_quantity(q)
+                except ValueError:
+                    continue
+                if v != 0:
+                    c_limits.add(name)
+                    limits[name] = limits.get(name, 0) + v
+        if c_limits != set(_QOS_RESOURCES):
+            guaranteed = False
+    if not requests and not limits:
+        return "BestEffort"
+    if guaranteed and all(requests.get(k, limits.get(k)) == limits.get(k) for k in _QOS_RESOURCES):
+        return "Guaranteed"
+    return "Burstable"
+
+
+def _generate_job_selector(job: dict) -> None:
+    """Job selector and template labels from the job's uid, as upstream's job strategy (unless manualSelector)."""
+    spec = job.setdefault("spec", {})
+    if spec.get("manualSelector") is True:
+        return
+    uid = job["metadata"]["uid"]
+    name = job["metadata"].get("name", "")
+    template_md = spec.setdefault("template", {}).setdefault("metadata", {})
+    labels = template_md.setdefault("labels", {})
+    labels.setdefault("batch.kubernetes.io/controller-uid", uid)
+    labels.setdefault("batch.kubernetes.io/job-name", name)
+    labels.setdefault("controller-uid", uid)
+    labels.setdefault("job-name", name)
+    if not spec.get("selector"):
+        spec["selector"] = {"matchLabels": {"batch.kubernetes.io/controller-uid": uid}}
