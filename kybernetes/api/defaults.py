@@ -35,6 +35,7 @@ shows up in responses; running ``apply_defaults`` again after the strategy repro
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable, Mapping
@@ -126,6 +127,18 @@ def _materialize_meta(obj: Obj) -> None:
 
 def _round_up_milli(value: Any) -> Any:
     """A quantity rounded up (away from zero) to milli-units, in canonical form; unparseable values unchanged."""
+    if isinstance(value, str):
+        return _round_up_milli_text(value)
+    return _round_up_milli_value(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _round_up_milli_text(value: str) -> Any:
+    # the same few quantities ("100m", "64Mi") recur in every object: parse each text once
+    return _round_up_milli_value(value)
+
+
+def _round_up_milli_value(value: Any) -> Any:
     try:
         amount, fmt = parse_quantity_with_format(value)
     except ValueError:

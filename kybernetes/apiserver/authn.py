@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import hmac
-import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,8 +31,10 @@ class Authenticator:
 
     def __init__(self, token_file: Path | None = None) -> None:
         self._tokens: dict[str, UserInfo] = {}
-        # the verified peer certificate cannot change on a connection: remember its user per transport
-        self._by_transport: weakref.WeakKeyDictionary[object, UserInfo | None] = weakref.WeakKeyDictionary()
+        # the verified peer certificate cannot change on a connection: remember its user per open transport
+        # (TLS transports take no weak references; closed ones are swept out as new connections arrive)
+        self._by_transport: dict[int, tuple[object, UserInfo | None]] = {}
+        self._sweep_at = 256
         if token_file is not None and token_file.exists():
             self.load_tokens(token_file)
 
@@ -60,13 +61,15 @@ class Authenticator:
         transport = request.transport
         if transport is None:
             return None
-        try:
-            return self._by_transport[transport]
-        except KeyError:
-            pass
-        except TypeError:  # a transport without weak references: no caching
-            return self._from_certificate(transport)
-        user = self._by_transport[transport] = self._from_certificate(transport)
+        hit = self._by_transport.get(id(transport))
+        if hit is not None and hit[0] is transport:
+            return hit[1]
+        user = self._from_certificate(transport)
+        self._by_transport[id(transport)] = (transport, user)
+        if len(self._by_transport) >= self._sweep_at:
+            self._by_transport = {k: v for k, v in self._by_transport.items()
+                                  if not v[0].is_closing()}  # type: ignore[attr-defined]
+            self._sweep_at = max(256, 2 * len(self._by_transport))
         return user
 
     @staticmethod

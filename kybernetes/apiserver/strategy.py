@@ -11,6 +11,7 @@ Defaulting and type-specific validation come from ``api`` modules as they arrive
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -284,10 +285,16 @@ def strategy_for(info: ResourceInfo) -> Strategy:
 _QOS_RESOURCES = ("cpu", "memory")
 
 
-def pod_qos_class(spec: dict) -> str:
-    """Upstream's QoS class of a pod spec: Guaranteed, Burstable or BestEffort."""
+@functools.lru_cache(maxsize=4096)
+def _quantity(text: Any) -> Any:
     from kybernetes.machinery.quantity import parse_quantity
 
+    return parse_quantity(text)
+
+
+def pod_qos_class(spec: dict) -> str:
+    """Upstream's QoS class of a pod spec: Guaranteed, Burstable or BestEffort."""
+    parse_quantity = _quantity
     requests: dict[str, Any] = {}
     limits: dict[str, Any] = {}
     guaranteed = True
