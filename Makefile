@@ -36,7 +36,9 @@ test-fast: install-test
 	$(PY) -m pytest -q -m "not slow"
 
 bench: install-test
+	@bash scripts/install-system-packages.sh wrk
 	$(PY) bench/apiserver.py
+	$(PY) bench/storage.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -174,7 +174,7 @@ def validate_storage_class(sc: dict) -> list[FieldError]:
 
 
 def validate_storage_class_update(new: dict, old: dict) -> list[FieldError]:
-    errs = object_meta_update(new.get("metadata"), old.get("metadata"))
+    errs = validate_storage_class(new) + object_meta_update(new.get("metadata"), old.get("metadata"))
     if not sem_equal(new.get("parameters"), old.get("parameters")):
         errs.append(field_forbidden(FieldPath("parameters"), "updates to parameters are forbidden."))
     if as_str(new.get("provisioner")) != as_str(old.get("provisioner")):
