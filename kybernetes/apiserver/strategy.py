@@ -11,6 +11,7 @@ Defaulting and type-specific validation come from ``api`` modules as they arrive
 
 from __future__ import annotations
 
+import base64
 import functools
 import re
 from collections.abc import Callable, Mapping
@@ -192,6 +193,8 @@ class Strategy:
     def prepare_for_create(self, obj: dict) -> None:
         """Reset what a client may not set on create (mutates ``obj``)."""
         md = obj["metadata"]
+        if (self.group, self.resource) == ("", "secrets"):
+            _merge_string_data(obj)
         if self.track_generation:
             md["generation"] = 1
         if self.has_status and self.resource != "pods":
@@ -221,6 +224,8 @@ class Strategy:
     # -- update -------------------------------------------------------------------------------------------
     def prepare_for_update(self, new: dict, old: dict, *, subresource: str = "") -> None:
         """Carry over what a write of ``subresource`` ("" or "status") may not change (mutates ``new``)."""
+        if (self.group, self.resource) == ("", "secrets"):
+            _merge_string_data(new)
         if self.has_status:
             if subresource == "status":
                 for k in list(new):
@@ -343,3 +348,15 @@ def _generate_job_selector(job: dict) -> None:
     labels.setdefault("job-name", name)
     if not spec.get("selector"):
         spec["selector"] = {"matchLabels": {"batch.kubernetes.io/controller-uid": uid}}
+
+
+def _merge_string_data(secret: dict) -> None:
+    """Fold ``stringData`` into base64 ``data`` (upstream does this when decoding a v1 Secret)."""
+    string_data = secret.pop("stringData", None)
+    if not isinstance(string_data, dict) or not string_data:
+        return
+    data = secret.get("data")
+    if not isinstance(data, dict):
+        data = secret["data"] = {}
+    for k, v in string_data.items():
+        data[k] = base64.b64encode(str(v).encode()).decode()
