@@ -32,7 +32,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import os
 import re
@@ -410,8 +409,9 @@ def messages_from_proto_text(text: str) -> tuple[dict[str, ProtoMessage], list[t
     return messages, refs
 
 
-def proto_dir_messages(root: Path, paths: list[str]) -> dict[str, ProtoMessage]:
-    """Parse DIR/<path> for each descriptor path that exists there; resolve references across those files."""
+def proto_dir_messages(root: Path, paths: list[str], known: set[str] = frozenset()) -> dict[str, ProtoMessage]:
+    """Parse DIR/<path> for each descriptor path that exists there; resolve references across those files and
+    the ``known`` message names (those of files not given as text)."""
     messages: dict[str, ProtoMessage] = {}
     refs: list[tuple[ProtoField, str]] = []
     for rel in paths:
@@ -420,12 +420,13 @@ def proto_dir_messages(root: Path, paths: list[str]) -> dict[str, ProtoMessage]:
             parsed, prefs = messages_from_proto_text(p.read_text())
             messages.update(parsed)
             refs.extend(prefs)
+    names = set(messages) | set(known)
     for f, scope in refs:
-        f.type_name = _lookup(f.type_name or "", scope, messages)
+        f.type_name = _lookup(f.type_name or "", scope, names)
     return messages
 
 
-def _lookup(written: str, scope: str, messages: dict[str, ProtoMessage]) -> str:
+def _lookup(written: str, scope: str, messages: set[str] | dict[str, ProtoMessage]) -> str:
     """Resolve a type reference as protoc does: relative to each enclosing scope, innermost first."""
     if written.startswith("."):
         return written[1:]
@@ -631,14 +632,14 @@ def main(argv: list[str] | None = None) -> int:
     source = "the descriptors and Go type information embedded in kubectl 1.32"
     paths = sorted(p for p in descriptors if p.startswith("k8s.io/"))
     if args.proto_dir:
-        text_messages = proto_dir_messages(Path(args.proto_dir), paths)
+        text_messages = proto_dir_messages(Path(args.proto_dir), paths, set(messages))
         missing = set(messages) - set(text_messages)
         if missing:
             print(f"note: {len(missing)} messages not in --proto-dir; taken from the binary", file=sys.stderr)
         messages.update(text_messages)
         source = "generated.proto text and the Go type information embedded in kubectl 1.32"
     if args.check_proto_dir:
-        text_messages = proto_dir_messages(Path(args.check_proto_dir), paths)
+        text_messages = proto_dir_messages(Path(args.check_proto_dir), paths, set(messages))
         diffs = compare(messages, text_messages, {n for n in text_messages})
         for d in diffs:
             print("DIFF", d, file=sys.stderr)

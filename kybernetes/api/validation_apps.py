@@ -24,6 +24,7 @@ from kybernetes.api.validation_common import (
     go_label_selector,
     go_string_map,
     go_struct,
+    is_int,
     immutable,
     name_is_dns_label,
     name_is_dns_subdomain,
@@ -56,6 +57,15 @@ _SPEC = FieldPath("spec")
 # ---------------------------------------------------------------------------------------------------------------
 # Int-or-percent helpers (shared with PodDisruptionBudgets)
 # ---------------------------------------------------------------------------------------------------------------
+
+
+def _go_sts_rolling_update(ru: Any) -> GoLiteral:
+    """``%#v`` of the internal ``apps.RollingUpdateStatefulSetStrategy`` (a set pointer prints as an address in Go;
+    a fixed stand-in is used)."""
+    ru = as_dict(ru)
+    partition = ru.get("partition") if is_int(ru.get("partition")) else 0
+    unavailable = "nil" if ru.get("maxUnavailable") is None else "0xc000010000"
+    return GoLiteral(f"apps.RollingUpdateStatefulSetStrategy{{Partition:{partition}, MaxUnavailable:(*intstr.IntOrString)({unavailable})}}")
 
 
 def positive_int_or_percent(v: Any, path: FieldPath) -> list[FieldError]:
@@ -319,7 +329,7 @@ def _statefulset_spec(spec: dict, path: FieldPath) -> list[FieldError]:
         errs.append(field_required(up, ""))
     elif t == "OnDelete":
         if us.get("rollingUpdate") is not None:
-            errs.append(field_invalid(up.child("rollingUpdate"), go_struct("apps.RollingUpdateStatefulSetStrategy", us.get("rollingUpdate")), "only allowed for updateStrategy 'RollingUpdate'"))
+            errs.append(field_invalid(up.child("rollingUpdate"), _go_sts_rolling_update(us.get("rollingUpdate")), "only allowed for updateStrategy 'RollingUpdate'"))
     elif t == "RollingUpdate":
         ru = us.get("rollingUpdate")
         if isinstance(ru, dict):

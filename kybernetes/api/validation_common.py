@@ -592,16 +592,22 @@ def go_struct(type_name: str, obj: Any) -> GoLiteral:
     """A best-effort ``%#v`` of a JSON object as Go struct ``type_name`` (fields capitalised, in JSON order)."""
     if not isinstance(obj, Mapping):
         return GoLiteral(f"{type_name}{{}}")
-    parts = []
-    for k, v in obj.items():
-        name = k[:1].upper() + k[1:]
-        parts.append(f"{name}:{_go_any(v)}")
-    return GoLiteral(f"{type_name}{{" + ", ".join(parts) + "}")
+    return GoLiteral(type_name + _go_any(obj))
 
 
-def _go_any(v: Any) -> str:
+# JSON fields that are Go maps keyed by user data (rendered ``map[string]string{"k":"v"}``, keys kept as they are).
+_GO_MAP_FIELDS = frozenset({"labels", "annotations", "nodeSelector", "matchLabels", "selector", "data", "limits", "requests"})
+
+
+def _go_field_name(key: str) -> str:
+    return "ObjectMeta" if key == "metadata" else key[:1].upper() + key[1:]
+
+
+def _go_any(v: Any, key: str = "") -> str:
     if isinstance(v, Mapping):
-        return "{" + ", ".join(f"{k[:1].upper() + k[1:]}:{_go_any(x)}" for k, x in v.items()) + "}"
+        if key in _GO_MAP_FIELDS and all(isinstance(x, str) for x in v.values()):
+            return go_string_map(v)
+        return "{" + ", ".join(f"{_go_field_name(k)}:{_go_any(x, k)}" for k, x in v.items()) + "}"
     if isinstance(v, list):
         return "{" + ", ".join(_go_any(x) for x in v) + "}"
     return go_value(v)

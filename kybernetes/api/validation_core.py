@@ -872,6 +872,13 @@ def _node_resources(node: dict) -> list[FieldError]:
     return errs
 
 
+def _pod_cidrs(spec: dict) -> list:
+    """The node's pod CIDRs as the internal type holds them: v1 ``podCIDR`` stands in when ``podCIDRs`` is unset."""
+    if spec.get("podCIDRs") is None and isinstance(spec.get("podCIDR"), str) and spec["podCIDR"]:
+        return [spec["podCIDR"]]
+    return as_list(spec.get("podCIDRs"))
+
+
 def validate_node(node: dict) -> list[FieldError]:
     """ValidateNode."""
     errs = object_meta(node.get("metadata"), False, name_is_dns_subdomain)
@@ -879,7 +886,7 @@ def validate_node(node: dict) -> list[FieldError]:
     if as_list(spec.get("taints")):
         errs += _node_taints(as_list(spec.get("taints")), _META.child("taints"))
     errs += _node_resources(node)
-    cidrs = as_list(spec.get("podCIDRs"))
+    cidrs = _pod_cidrs(spec)
     cp = FieldPath("spec", "podCIDRs")
     for i, c in enumerate(cidrs):
         errs += valid_cidr(cp.index(i), c)
@@ -905,7 +912,7 @@ def validate_node_update(new: dict, old: dict) -> list[FieldError]:
         if a in seen:
             errs.append(field_duplicate(FieldPath("status", "addresses").index(i), go_struct("core.NodeAddress", a)))
         seen.append(a)
-    ocidrs, ncidrs = as_list(os_.get("podCIDRs")), as_list(ns.get("podCIDRs"))
+    ocidrs, ncidrs = _pod_cidrs(os_), _pod_cidrs(ns)
     if ocidrs:
         msg = 'node updates may not change podCIDR except from "" to valid'
         if len(ocidrs) != len(ncidrs):

@@ -34,7 +34,7 @@ _INT_RANGES = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
 
 # node shapes: ("struct", go_name, go_type, props) ("map", go_type, value) ("array", go_type, item)
 # ("scalar", kind, go_type) ("intstr",) ("quantity",) ("time", micro) ("free",) ("ref", definition name)
-_lock = threading.Lock()
+_lock = threading.RLock()
 _by_name: dict[str, tuple] = {}
 
 
@@ -89,7 +89,14 @@ def _types(schema: dict) -> list[str]:
 def _go_type(node: tuple) -> str:
     kind = node[0]
     if kind == "ref":
-        return _go_type(_compile_def(node[1]))
+        name = node[1]
+        if name == _INT_OR_STRING:
+            return "intstr.IntOrString"
+        if name == _QUANTITY:
+            return "resource.Quantity"
+        if name in FREE_FORM:
+            return _go_type_of_def(name)
+        return _go_type_of_def(name)
     if kind == "struct":
         return node[2]
     if kind in ("map", "array", "scalar"):
@@ -156,10 +163,7 @@ def _json_kind(v: Any) -> str:
 
 
 def _number_text(v: Any) -> str:
-    if isinstance(v, float):
-        text = repr(v)
-        return text[:-2] if text.endswith(".0") and False else text
-    return str(v)
+    return repr(v) if isinstance(v, float) else str(v)
 
 
 def _type_error(value_desc: str, struct: str, fields: list[str], go_type: str) -> str:

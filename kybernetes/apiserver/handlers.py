@@ -12,22 +12,25 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import orjson
 from aiohttp import web
 
 from kybernetes.api.catalogue import Catalogue, ResourceInfo
+from kybernetes.api.applyschema import apply_schema_for
 from kybernetes.api.defaults import apply_defaults
 from kybernetes.machinery import errors
 from kybernetes.machinery.fields import parse_field_selector
 from kybernetes.machinery.jsonpatch import apply_json_patch
 from kybernetes.machinery.labels import parse_selector
 from kybernetes.machinery.mergepatch import apply_merge_patch
+from kybernetes.machinery.apply import ApplyConflict, ApplyError, apply
+from kybernetes.machinery.fieldpath import FieldSet, parse_fields_v1
+from kybernetes.machinery.managedfields import manager_or_user_agent, update_managed_fields
 from kybernetes.machinery.patcherrors import PatchError
 from kybernetes.machinery.strategicpatch import apply_strategic_merge_patch
 
 from . import tables
 from .negotiation import json_response, method_not_allowed, parse_accept, path_not_found, read_body
-from .registry import DeleteOptions, Registry, deep_copy
+from .registry import DeleteOptions, Registry, deep_copy, now_rfc3339
 from .requestinfo import RequestInfo
 
 try:  # schemas arrive with the api package; field validation and strategic merge keys depend on them
@@ -36,6 +39,9 @@ except ImportError:  # pragma: no cover
     _schemas = None  # type: ignore[assignment]
 
 __all__ = ["ResourceAPI"]
+
+_IGNORED_ON_MAIN = parse_fields_v1({"f:status": {}})
+_IGNORED_ON_STATUS = parse_fields_v1({"f:spec": {}})
 
 _PATCH_TYPES = {
     "application/json-patch+json",
@@ -290,6 +296,7 @@ class ResourceAPI:
         headers: dict[str, str] = {}
         self._field_validation(request, info, obj, headers)
         apply_defaults(obj, info.group, info.version, info.kind)
+        obj = self._record(request, info, None, obj, "")
         stored = await reg.create(self._to_storage(info, obj), dry_run=dry)
         return self._respond_object(request, info, self._from_storage(info, stored), 201, headers)
 
@@ -311,9 +318,14 @@ class ResourceAPI:
         self._field_validation(request, info, obj, headers)
         apply_defaults(obj, info.group, info.version, info.kind)
         rv = md.get("resourceVersion") or None
-        new_storage = self._to_storage(info, obj)
+
+        def mutate(current: dict | None) -> dict:
+            new = deep_copy(obj)
+            old = self._from_storage(info, current) if current is not None else None
+            return self._to_storage(info, self._record(request, info, old, new, subresource))
+
         stored, created = await reg.update(
-            namespace, name, lambda _cur: deep_copy(new_storage), subresource=subresource, dry_run=dry,
+            namespace, name, mutate, subresource=subresource, dry_run=dry,
             allow_create=reg.strategy.allow_create_on_update and not subresource, precondition_rv=rv)
         return self._respond_object(request, info, self._from_storage(info, stored), 201 if created else 200,
                                     headers)
@@ -346,8 +358,12 @@ class ResourceAPI:
         reg = self.registry_for(info)
         dry = _dry_run(request)
         ctype = (request.headers.get("Content-Type") or "").split(";")[0].strip().lower()
-        if ctype not in _PATCH_TYPES or ctype == "application/apply-patch+yaml":
-            raise errors.unsupported_media_type(sorted(_PATCH_TYPES - {"application/apply-patch+yaml"}))
+        if ctype not in _PATCH_TYPES:
+            raise errors.unsupported_media_type(sorted(_PATCH_TYPES))
+        if ctype == "application/apply-patch+yaml":
+            return await self._server_side_apply(request, info, namespace, name, subresource)
+        if request.query.get("force"):
+            raise errors.bad_request("force: Invalid value: \"true\": may not be specified for non-apply patch")
         patch, _ = await read_body(request)
         headers: dict[str, str] = {}
         precondition: list[str | None] = [None]
@@ -366,24 +382,103 @@ class ResourceAPI:
                                          f"the name on the URL ({name})")
             self._field_validation(request, info, patched, headers)
             apply_defaults(patched, info.group, info.version, info.kind)
-            return self._to_storage(info, patched)
+            return self._to_storage(info, self._record(request, info, served, patched, subresource))
 
         stored, _ = await reg.update(namespace, name, mutate, subresource=subresource, dry_run=dry,
                                      precondition_rv=precondition[0])
         return self._respond_object(request, info, self._from_storage(info, stored), 200, headers)
 
+    # -- field management ----------------------------------------------------------------------------------
+    @staticmethod
+    def _manager(request: web.BaseRequest) -> str:
+        fm = request.query.get("fieldManager", "")
+        if len(fm) > 128:
+            raise errors.invalid("", "", "", [errors.field_too_long("fieldManager", fm, 128)])
+        return manager_or_user_agent(fm, request.headers.get("User-Agent", ""))
+
+    def _ignored(self, info: ResourceInfo, subresource: str) -> FieldSet | None:
+        """Fields the write cannot change (its strategy resets them), so nobody comes to own them by it."""
+        reg = self.registry_for(info)
+        if not reg.strategy.has_status:
+            return None
+        if subresource == "status":
+            return _IGNORED_ON_STATUS
+        return _IGNORED_ON_MAIN
+
+    def _record(self, request: web.BaseRequest, info: ResourceInfo, old: dict | None, new: dict,
+                subresource: str) -> dict:
+        """``new`` with managedFields updated for this (non-apply) write, as upstream's field manager does."""
+        return update_managed_fields(
+            old, new, manager=self._manager(request), api_version=info.api_version,
+            schema=apply_schema_for(info.group, info.version, info.kind), now=now_rfc3339(),
+            subresource=subresource, ignored=self._ignored(info, subresource))
+
+    async def _server_side_apply(self, request: web.BaseRequest, info: ResourceInfo, namespace: str, name: str,
+                                 subresource: str) -> web.Response:
+        """PATCH with application/apply-patch+yaml: merge the applied configuration by field ownership."""
+        reg = self.registry_for(info)
+        dry = _dry_run(request)
+        manager = request.query.get("fieldManager", "")
+        if not manager:
+            raise errors.bad_request("PATCH, application/apply-patch+yaml requires fieldManager to be set")
+        self._manager(request)
+        force = _qbool(request.query.get("force"))
+        body, _ = await read_body(request)
+        if not isinstance(body, dict):
+            raise errors.bad_request("error decoding YAML: the applied configuration must be an object")
+        if not body.get("apiVersion") or not body.get("kind"):
+            raise errors.bad_request(f'{info.kind} in version "{info.version}" cannot be handled as a '
+                                     f'{info.kind}: Object \'Kind\' is missing in applied configuration'
+                                     if not body.get("kind") else
+                                     f'{info.kind} in version "{info.version}" cannot be handled as a '
+                                     f'{info.kind}: apiVersion must be set in applied configuration')
+        applied = self._check_type(info, body)
+        amd = applied["metadata"]
+        if amd.get("name") and amd["name"] != name:
+            raise errors.bad_request(f"the name of the object ({amd['name']}) does not match the name on the URL "
+                                     f"({name})")
+        if info.namespaced and amd.get("namespace") and amd["namespace"] != namespace:
+            raise errors.bad_request("the namespace of the provided object does not match the namespace sent on "
+                                     "the request")
+        headers: dict[str, str] = {}
+        if "fieldValidation" not in request.query:
+            # apply defaults to Strict field validation, as kubectl sends
+            pass
+        self._field_validation(request, info, applied, headers)
+        schema = apply_schema_for(info.group, info.version, info.kind)
+        precondition = amd.get("resourceVersion") or None
+
+        def mutate(current: dict | None) -> dict:
+            live = self._from_storage(info, current) if current is not None else None
+            try:
+                new = apply(live, applied, manager=manager, api_version=info.api_version, force=force,
+                            schema=schema, now=now_rfc3339(), subresource=subresource,
+                            ignored=self._ignored(info, subresource), kind=info.kind)
+            except ApplyConflict as e:
+                raise e.status_error() from None
+            except ApplyError as e:
+                raise e.status_error() from None
+            new = self._check_type(info, dict(new))
+            new["metadata"]["name"] = name
+            if info.namespaced:
+                new["metadata"]["namespace"] = namespace
+            apply_defaults(new, info.group, info.version, info.kind)
+            return self._to_storage(info, new)
+
+        stored, created = await reg.update(namespace, name, mutate, subresource=subresource, dry_run=dry,
+                                           allow_create=not subresource, precondition_rv=precondition)
+        return self._respond_object(request, info, self._from_storage(info, stored), 201 if created else 200,
+                                    headers)
+
     async def _delete_options(self, request: web.BaseRequest) -> DeleteOptions:
         opts = DeleteOptions(dry_run=_dry_run(request))
         body: dict = {}
-        if request.can_read_body:
-            raw = await request.read()
-            if raw.strip():
-                try:
-                    body = orjson.loads(raw)
-                except orjson.JSONDecodeError as e:
-                    raise errors.bad_request(f"couldn't get version/kind; json parse error: {e}") from None
-                if not isinstance(body, dict):
+        if request.can_read_body and (request.content_length or 0) != 0:
+            value, _ = await read_body(request, allow_empty=True)
+            if value is not None:
+                if not isinstance(value, dict):
                     raise errors.bad_request("DeleteOptions must be an object")
+                body = value
         q = request.query
         gp = q.get("gracePeriodSeconds", body.get("gracePeriodSeconds"))
         if gp is not None and gp != "":

@@ -1,7 +1,8 @@
 """Content negotiation: what a request body is, and in what shape the client wants the answer.
 
 Bodies: JSON (``application/json``, and the patch types that carry JSON), YAML (``application/yaml``,
-``application/apply-patch+yaml``). Protobuf bodies are answered 415 until the protobuf codec exists.
+``application/apply-patch+yaml``) and Kubernetes protobuf (``application/vnd.kubernetes.protobuf``, decoded by
+``api.protobuf`` into the same JSON dicts).
 Answers: JSON always; the ``Accept`` header may ask for a ``meta.k8s.io`` Table (kubectl get) or
 PartialObjectMetadata(List) (metadata-only informers). Bodies over 3 MiB are refused with 413 as upstream.
 """
@@ -15,6 +16,7 @@ import orjson
 import yaml
 from aiohttp import web
 
+from kybernetes.api import protobuf
 from kybernetes.machinery import errors
 
 __all__ = ["MAX_BODY", "Accept", "parse_accept", "read_body", "json_response", "status_response", "path_not_found",
@@ -33,7 +35,7 @@ _JSON_TYPES = {
 }
 _YAML_TYPES = {"application/yaml", "application/apply-patch+yaml", "application/x-yaml", "text/yaml"}
 PROTOBUF = "application/vnd.kubernetes.protobuf"
-_ACCEPTED = ["application/json", "application/yaml"]
+_ACCEPTED = ["application/json", "application/yaml", PROTOBUF]
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,8 +81,10 @@ def parse_accept(header: str) -> Accept:
     return Accept()
 
 
-async def read_body(request: web.BaseRequest) -> tuple[Any, str]:
-    """Read and decode the request body; returns (value, media type). Raises StatusError 400/413/415."""
+async def read_body(request: web.BaseRequest, *, allow_empty: bool = False) -> tuple[Any, str]:
+    """Read and decode the request body; returns (value, media type). Raises StatusError 400/413/415.
+
+    An empty body is a 400, or (None, type) with ``allow_empty``."""
     ctype = (request.headers.get("Content-Type") or "").split(";")[0].strip().lower()
     length = request.content_length
     if length is not None and length > MAX_BODY:
@@ -90,8 +94,13 @@ async def read_body(request: web.BaseRequest) -> tuple[Any, str]:
         data += chunk
         if len(data) > MAX_BODY:
             raise errors.request_entity_too_large("limit is 3145728")
+    if not data.strip() and allow_empty:
+        return None, ctype
     if ctype == PROTOBUF:
-        raise errors.unsupported_media_type(_ACCEPTED)
+        try:
+            return protobuf.decode(bytes(data)), ctype
+        except protobuf.ProtobufError as e:
+            raise errors.bad_request(f"failed to decode protobuf body: {e}") from None
     if ctype in _YAML_TYPES:
         try:
             value = yaml.safe_load(bytes(data).decode())

@@ -74,8 +74,17 @@ def deep_copy(obj: Any) -> Any:
     return orjson.loads(orjson.dumps(obj))
 
 
+_OMIT_EMPTY_META = ("labels", "annotations", "finalizers", "ownerReferences", "managedFields")
+
+
 def encode_for_store(obj: dict) -> bytes:
+    """The stored bytes of ``obj``: without resourceVersion, and without the empty metadata collections Go's
+    encoder omits (``annotations: {}`` and the like), so what is read back matches upstream."""
     md = obj.get("metadata")
+    if md:
+        for k in _OMIT_EMPTY_META:
+            if k in md and not md[k]:
+                del md[k]
     if md and "resourceVersion" in md:
         md = dict(md)
         del md["resourceVersion"]
