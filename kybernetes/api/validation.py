@@ -27,12 +27,14 @@ from functools import lru_cache
 from kybernetes.api import (
     validation_apps as apps,
     validation_batch as batch,
+    validation_claims as claims,
     validation_cluster as cluster,
     validation_core as core,
     validation_networking as net,
     validation_pod as pod,
     validation_rbac as rbac,
     validation_scaling as scaling,
+    validation_service as service,
 )
 from kybernetes.api.validation_common import name_is_dns_subdomain, path_segment_name
 from kybernetes.api.validation_decode import decode_error
@@ -62,16 +64,16 @@ def _r(create: Callable[[dict], list[FieldError]], update: Callable[[dict, dict]
 _RULES: dict[tuple[str, str], _Rules] = {
     ("", "Pod"): _r(pod.validate_pod, pod.validate_pod_update),
     ("", "PodTemplate"): _r(core.validate_pod_template, core.validate_pod_template_update),
-    ("", "Service"): _r(core.validate_service, core.validate_service_update),
+    ("", "Service"): _r(service.validate_service, service.validate_service_update),
     ("", "ConfigMap"): _r(core.validate_config_map, core.validate_config_map_update),
     ("", "Secret"): _r(core.validate_secret, core.validate_secret_update),
     ("", "Namespace"): _r(core.validate_namespace, core.validate_namespace_update),
     ("", "ServiceAccount"): _r(core.validate_service_account, core.validate_service_account_update),
     ("", "Node"): _r(core.validate_node, core.validate_node_update),
-    ("", "PersistentVolumeClaim"): _r(core.validate_pvc, core.validate_pvc_update),
-    ("", "PersistentVolume"): _r(core.validate_pv, core.validate_pv_update),
+    ("", "PersistentVolumeClaim"): _r(claims.validate_pvc, claims.validate_pvc_update),
+    ("", "PersistentVolume"): _r(claims.validate_pv, claims.validate_pv_update),
     ("", "ReplicationController"): _r(core.validate_replication_controller, core.validate_replication_controller_update),
-    ("", "Endpoints"): _r(core.validate_endpoints, core.validate_endpoints_update),
+    ("", "Endpoints"): _r(service.validate_endpoints, service.validate_endpoints_update),
     ("", "Event"): _Rules(lambda o, v: core.validate_event(o, ""), lambda n, o, v: core.validate_event_update(n, o, "")),
     ("", "ResourceQuota"): _r(core.validate_resource_quota, core.validate_resource_quota_update),
     ("", "LimitRange"): _r(core.validate_limit_range, core.validate_limit_range_update),

@@ -29,7 +29,7 @@ from kybernetes.api.validation_common import (
     quantity,
 )
 from kybernetes.api.validation_meta import object_meta, object_meta_update, validate_label_selector
-from kybernetes.api.validation_pod import container_resource_name
+from kybernetes.api.validation_container import container_resource_name
 from kybernetes.machinery.errors import (
     FieldError,
     FieldPath,

@@ -286,7 +286,7 @@ def _csi(src: dict, path: FieldPath) -> list[FieldError]:
 
 
 def _downward_api_file(f: dict, path: FieldPath) -> list[FieldError]:
-    from kybernetes.api.validation_pod import object_field_selector, resource_field_selector, VOLUME_DOWNWARD_PATHS
+    from kybernetes.api.validation_container import VOLUME_DOWNWARD_PATHS, object_field_selector, resource_field_selector
 
     errs = []
     p = as_str(f.get("path"))
@@ -379,14 +379,14 @@ def _ephemeral(src: dict, path: FieldPath) -> list[FieldError]:
     tmpl = src.get("volumeClaimTemplate")
     if not isinstance(tmpl, dict):
         return [field_required(path.child("volumeClaimTemplate"), "")]
-    from kybernetes.api.validation_core import pvc_spec
+    from kybernetes.api.validation_claims import pvc_spec
 
     tp = path.child("volumeClaimTemplate")
     return template_object_meta(tmpl.get("metadata"), tp.child("metadata")) + pvc_spec(as_dict(tmpl.get("spec")), tp.child("spec"))
 
 
 def _image(src: dict, path: FieldPath, resource_is_pod: bool) -> list[FieldError]:
-    from kybernetes.api.validation_pod import pull_policy
+    from kybernetes.api.validation_container import pull_policy
 
     errs = []
     if resource_is_pod and not as_str(src.get("reference")):
