@@ -7,7 +7,11 @@ server; the PriorityClasses ``system-cluster-critical`` and ``system-node-critic
 
 from __future__ import annotations
 
+import fcntl
 import ipaddress
+import logging
+import socket
+import struct
 from typing import TYPE_CHECKING
 
 from kybernetes.machinery import errors
@@ -15,7 +19,9 @@ from kybernetes.machinery import errors
 if TYPE_CHECKING:
     from .server import APIServer
 
-__all__ = ["ensure_defaults", "first_service_ips"]
+__all__ = ["ensure_defaults", "first_service_ips", "advertise_address"]
+
+log = logging.getLogger("kybernetes.apiserver.bootstrap")
 
 NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 
@@ -76,9 +82,10 @@ async def ensure_defaults(server: "APIServer") -> None:
         },
         "status": {"loadBalancer": {}},
     })
-    address = server.config.advertise_address or server.config.bind_address
-    if address in ("0.0.0.0", "::", ""):
-        address = "127.0.0.1"
+    address = advertise_address(server.config.advertise_address, server.config.bind_address)
+    if address is None:
+        log.warning("no non-loopback address to advertise: the kubernetes Endpoints are not published")
+        return
     await _ensure(server, "", "endpoints", {
         "apiVersion": "v1", "kind": "Endpoints",
         "metadata": {"name": "kubernetes", "namespace": "default",
@@ -94,3 +101,40 @@ async def ensure_defaults(server: "APIServer") -> None:
         "endpoints": [{"addresses": [address], "conditions": {"ready": True}}],
         "ports": [{"name": "https", "port": server.config.secure_port, "protocol": "TCP"}],
     })
+
+
+def _default_route_interface() -> str | None:
+    try:
+        with open("/proc/net/route") as f:
+            next(f)
+            for line in f:
+                fields = line.split()
+                if len(fields) > 2 and fields[1] == "00000000":
+                    return fields[0]
+    except (OSError, StopIteration):
+        return None
+    return None
+
+
+def _interface_ipv4(ifname: str) -> str | None:
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            packed = fcntl.ioctl(s.fileno(), 0x8915, struct.pack("256s", ifname[:15].encode()))  # SIOCGIFADDR
+        return socket.inet_ntoa(packed[20:24])
+    except OSError:
+        return None
+
+
+def advertise_address(configured: str, bind_address: str) -> str | None:
+    """The address the ``kubernetes`` Endpoints name, as upstream picks it: ``--advertise-address``, else the bind
+    address, else (loopback or wildcard binds) the address of the default route's interface. Endpoints may not
+    hold loopback addresses, so None when nothing else exists. Reads local interface state only; sends nothing."""
+    for candidate in (configured, bind_address):
+        if candidate and candidate not in ("0.0.0.0", "::"):
+            try:
+                if not ipaddress.ip_address(candidate).is_loopback:
+                    return candidate
+            except ValueError:
+                continue
+    iface = _default_route_interface()
+    return _interface_ipv4(iface) if iface else None

@@ -17,6 +17,7 @@ from aiohttp import web
 from kybernetes.api.catalogue import Catalogue, ResourceInfo
 from kybernetes.api.applyschema import apply_schema_for
 from kybernetes.api.defaults import apply_defaults
+from kybernetes.api.validation_decode import decode_error
 from kybernetes.machinery import errors
 from kybernetes.machinery.fields import parse_field_selector
 from kybernetes.machinery.jsonpatch import apply_json_patch
@@ -266,6 +267,9 @@ class ResourceAPI:
         if mode not in ("Strict", "Warn", "Ignore"):
             raise errors.bad_request(f'fieldValidation: Unsupported value: "{mode}": supported values: '
                                      f'"Ignore", "Strict", "Warn"')
+        decode_problem = decode_error(obj, info.group, info.version, info.kind)
+        if decode_problem:
+            raise errors.bad_request(decode_problem)
         if _schemas is None:
             return
         unknown = _schemas.unknown_fields(obj, info.group, info.version, info.kind)

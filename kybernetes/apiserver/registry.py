@@ -443,7 +443,7 @@ class Registry:
                 md.pop("namespace", None)
             md["resourceVersion"] = old_md.get("resourceVersion")
             self.strategy.prepare_for_update(new, current, subresource=subresource)
-            errs = self.strategy.validate(new) + self.strategy.validate_update(new, current)
+            errs = self.strategy.validate_update(new, current)
             if errs:
                 raise errors.invalid(self.group, self.kind, name, errs)
             if old_md.get("deletionTimestamp") and not md.get("finalizers"):

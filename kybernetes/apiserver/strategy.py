@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import base64
 import functools
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from kybernetes.api.catalogue import ResourceInfo
+from kybernetes.api import validation
 from kybernetes.api.defaults import apply_defaults
-from kybernetes.machinery.errors import FieldError, field_invalid, field_required
+from kybernetes.machinery.errors import FieldError
 
 __all__ = ["Strategy", "strategy_for", "FieldsFunc"]
 
@@ -132,48 +132,6 @@ def _field_funcs() -> dict[tuple[str, str], FieldsFunc]:
 
 _FIELDS = _field_funcs()
 
-_DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-_DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_PATH_SEGMENT_BAD = ("/", "%")
-
-# Resources whose names are DNS-1123 labels (upstream ValidateObjectMeta with a label name validator).
-_LABEL_NAMES = {("", "namespaces"), ("", "services"), ("", "replicationcontrollers"), ("apps", "deployments"),
-                ("apps", "statefulsets"), ("batch", "cronjobs")}
-# Resources that accept any path-segment name (RBAC roles etc.).
-_PATH_SEGMENT_NAMES = {("rbac.authorization.k8s.io", r) for r in ("roles", "rolebindings", "clusterroles",
-                                                                     "clusterrolebindings")}
-
-
-def validate_name(group: str, resource: str, name: str) -> list[str]:
-    """Upstream's name validation messages for ``name`` of ``resource`` (empty list when valid)."""
-    key = (group, resource)
-    if key in _PATH_SEGMENT_NAMES:
-        if name in (".", ".."):
-            return [f'may not be \'{name}\'']
-        return [f"may not contain '{c}'" for c in _PATH_SEGMENT_BAD if c in name]
-    if key in _LABEL_NAMES:
-        errs = []
-        if len(name) > 63:
-            errs.append("must be no more than 63 characters")
-        if not _DNS1123_LABEL.match(name):
-            errs.append(
-                "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must "
-                "start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for "
-                "validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')"
-            )
-        return errs
-    errs = []
-    if len(name) > 253:
-        errs.append("must be no more than 253 characters")
-    if not _DNS1123_SUBDOMAIN.match(name):
-        errs.append(
-            "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and "
-            "must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is "
-            "'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
-        )
-    return errs
-
-
 @dataclass(slots=True)
 class Strategy:
     """How one resource behaves at the API (see module docstring)."""
@@ -203,6 +161,8 @@ class Strategy:
             obj["status"] = {"phase": "Pending", "qosClass": pod_qos_class(obj.get("spec") or {})}
         if (self.group, self.resource) == ("batch", "jobs"):
             _generate_job_selector(obj)
+        if (self.group, self.resource) == ("", "services"):
+            _normalize_cluster_ips(obj, None)
         if (self.group, self.resource) == ("", "namespaces"):
             obj["spec"] = {"finalizers": ["kubernetes"], **(obj.get("spec") or {})}
             obj["status"] = {"phase": "Active"}
@@ -210,22 +170,16 @@ class Strategy:
         apply_defaults(obj, self.group, self.version, self.kind)
 
     def validate(self, obj: dict) -> list[FieldError]:
-        """Errors of a new object (never mutates)."""
-        md = obj.get("metadata") or {}
-        errs: list[FieldError] = []
-        name = md.get("name") or ""
-        if not name:
-            errs.append(field_required("metadata.name", "name or generateName is required"))
-        else:
-            for msg in validate_name(self.group, self.resource, name):
-                errs.append(field_invalid("metadata.name", name, msg))
-        return errs
+        """Errors of a new object (never mutates): upstream's validation of the kind."""
+        return validation.validate(obj, self.group, self.version, self.kind, namespaced=self.namespaced)
 
     # -- update -------------------------------------------------------------------------------------------
     def prepare_for_update(self, new: dict, old: dict, *, subresource: str = "") -> None:
         """Carry over what a write of ``subresource`` ("" or "status") may not change (mutates ``new``)."""
         if (self.group, self.resource) == ("", "secrets"):
             _merge_string_data(new)
+        if (self.group, self.resource) == ("", "services"):
+            _normalize_cluster_ips(new, old)
         if self.has_status:
             if subresource == "status":
                 for k in list(new):
@@ -246,8 +200,8 @@ class Strategy:
         apply_defaults(new, self.group, self.version, self.kind)
 
     def validate_update(self, new: dict, old: dict) -> list[FieldError]:
-        """Errors of an update (never mutates)."""
-        return []
+        """Errors of replacing ``old`` with ``new`` (never mutates), ``new`` itself included."""
+        return validation.validate_update(new, old, self.group, self.version, self.kind, namespaced=self.namespaced)
 
     # -- delete -------------------------------------------------------------------------------------------
     def graceful_seconds(self, obj: dict, requested: int | None) -> int:
@@ -360,3 +314,20 @@ def _merge_string_data(secret: dict) -> None:
         data = secret["data"] = {}
     for k, v in string_data.items():
         data[k] = base64.b64encode(str(v).encode()).decode()
+
+
+def _normalize_cluster_ips(svc: dict, old: dict | None) -> None:
+    """Keep ``clusterIP`` and ``clusterIPs[0]`` in step before validation, as upstream's normalizeClusterIPs."""
+    spec = svc.get("spec")
+    if not isinstance(spec, dict):
+        return
+    ip, ips = spec.get("clusterIP"), spec.get("clusterIPs")
+    old_spec = (old or {}).get("spec") or {}
+    if old is not None and ip == old_spec.get("clusterIP") and ips == old_spec.get("clusterIPs"):
+        return
+    if ip and not ips:
+        spec["clusterIPs"] = [ip]
+    elif old is not None and ip and ips and ip != old_spec.get("clusterIP") and ips == old_spec.get("clusterIPs"):
+        spec["clusterIPs"] = [ip]
+    elif ips and not ip and isinstance(ips, list) and ips:
+        spec["clusterIP"] = ips[0]

@@ -281,7 +281,7 @@ class FieldError:
         text = _TYPE_TEXT[self.type]
         if self.type not in _VALUELESS_TYPES and self.bad_value is not OMITTED:
             value = self.bad_value
-            text += ": null" if value is None else ": " + _go_sharp(value)
+            text += ": \"null\"" if value is None else ": " + _go_sharp(value)  # Go prints nil as the string "null"
         if self.detail:
             text += ": " + self.detail
         return text

@@ -244,7 +244,7 @@ FIELD_CASES = [
     pytest.param(E.field_invalid("x", True, "d"), "Invalid value: true: d", "FieldValueInvalid", id="invalid-bool"),
     pytest.param(E.field_invalid("x", 0.5, "d"), "Invalid value: 0.5: d", "FieldValueInvalid", id="invalid-float"),
     pytest.param(E.field_invalid("x", 1e6, "d"), "Invalid value: 1e+06: d", "FieldValueInvalid", id="invalid-float-exp"),
-    pytest.param(E.field_invalid("x", None, "d"), "Invalid value: null: d", "FieldValueInvalid", id="invalid-null"),
+    pytest.param(E.field_invalid("x", None, "d"), "Invalid value: \"null\": d", "FieldValueInvalid", id="invalid-null"),
     pytest.param(E.field_invalid("x", ["a", "b"], "d"), 'Invalid value: []string{"a", "b"}: d', "FieldValueInvalid",
                  id="invalid-strings"),
     pytest.param(E.field_invalid("x", [1, 2], ""), "Invalid value: []int{1, 2}", "FieldValueInvalid", id="invalid-ints"),
