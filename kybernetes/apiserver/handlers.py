@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import orjson
 from aiohttp import web
 
 from kybernetes.api.catalogue import Catalogue, ResourceInfo
@@ -416,11 +417,33 @@ class ResourceAPI:
 
     def _record(self, request: web.BaseRequest, info: ResourceInfo, old: dict | None, new: dict,
                 subresource: str) -> dict:
-        """``new`` with managedFields updated for this (non-apply) write, as upstream's field manager does."""
+        """``new`` with managedFields updated for this (non-apply) write, as upstream's field manager does.
+
+        Creates are memoised: the entry depends only on the object's shape, and objects made from one template
+        (the pods of a ReplicaSet, a benchmark's pods) differ only in identity metadata, which is never owned."""
+        manager = self._manager(request)
+        ignored = self._ignored(info, subresource, old, new)
+        now = now_rfc3339()
+        md = new.get("metadata")
+        if old is None and isinstance(md, dict) and "managedFields" not in md:
+            key = _create_shape_key(new, manager, info.api_version, ignored is not None)
+            entries = _CREATE_MEMO.get(key)
+            if entries is not None:
+                md["managedFields"] = [{**e, "time": now} for e in entries]
+                return new
+            result = update_managed_fields(
+                None, new, manager=manager, api_version=info.api_version,
+                schema=apply_schema_for(info.group, info.version, info.kind), now=now, ignored=ignored)
+            entries = (result.get("metadata") or {}).get("managedFields")
+            if entries is not None:
+                if len(_CREATE_MEMO) >= _CREATE_MEMO_MAX:
+                    _CREATE_MEMO.clear()
+                _CREATE_MEMO[key] = entries
+            return result
         return update_managed_fields(
-            old, new, manager=self._manager(request), api_version=info.api_version,
-            schema=apply_schema_for(info.group, info.version, info.kind), now=now_rfc3339(),
-            subresource=subresource, ignored=self._ignored(info, subresource, old, new))
+            old, new, manager=manager, api_version=info.api_version,
+            schema=apply_schema_for(info.group, info.version, info.kind), now=now,
+            subresource=subresource, ignored=ignored)
 
     async def _server_side_apply(self, request: web.BaseRequest, info: ResourceInfo, namespace: str, name: str,
                                  subresource: str) -> web.Response:
@@ -595,6 +618,19 @@ class ResourceAPI:
             except Exception:
                 pass
         return json_response(self._from_storage(info, stored))
+
+
+_CREATE_MEMO: dict[bytes, list[dict]] = {}
+_CREATE_MEMO_MAX = 2048
+_IDENTITY_META = ("name", "namespace", "uid", "creationTimestamp", "resourceVersion")
+
+
+def _create_shape_key(obj: dict, manager: str, api_version: str, ignoring: bool) -> bytes:
+    """Everything a create's managedFields entry can depend on: the object without its identity metadata (which
+    managedFields never records), the manager, the version and whether reset fields are ignored."""
+    md = obj["metadata"]
+    stripped = {**obj, "metadata": {k: v for k, v in md.items() if k not in _IDENTITY_META}}
+    return orjson.dumps([manager, api_version, ignoring, stripped], option=orjson.OPT_SORT_KEYS)
 
 
 def _drop_nulls(value: Any) -> None:

@@ -25,7 +25,6 @@ hands a ``kubectl-client-side-apply`` ``Update`` entry to the ``kubectl`` applie
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -73,6 +72,15 @@ APPLY = "Apply"
 UPDATE = "Update"
 _CURRENT_OPERATION = "current-operation"
 
+
+
+def json_copy(value: Any) -> Any:
+    """A deep copy of a JSON value (dicts, lists, scalars): several times faster than copy.deepcopy."""
+    if isinstance(value, dict):
+        return {k: json_copy(v) if isinstance(v, (dict, list)) else v for k, v in value.items()}
+    if isinstance(value, list):
+        return [json_copy(v) if isinstance(v, (dict, list)) else v for v in value]
+    return value
 
 def _f(*names: str) -> tuple[PathElement, ...]:
     return tuple(PathElement.field(n) for n in names)
@@ -407,7 +415,7 @@ def update_managed_fields(
     (:func:`manager_or_user_agent`); empty means ``unknown``. ``ignored`` are the fields the resource's
     strategy resets for this endpoint (e.g. ``.status`` on the main resource). When an object cannot be
     walked with its schema the write is recorded without ``managedFields``, as upstream 1.32 does."""
-    result = copy.deepcopy(dict(new))
+    result = json_copy(dict(new))
     sent = _get_managed_fields(result)
     if subresource:
         managed = _decode_or_empty(_get_managed_fields(old))

@@ -17,7 +17,7 @@ import datetime
 import json
 import re
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -115,7 +115,8 @@ def test_request_content_type_reads_both_log_formats() -> None:
     old = ("I1 round_trippers.go:470] POST https://h:1/api/v1/namespaces/d/configmaps?fieldManager=kubectl-create\n"
            "I1 round_trippers.go:480]     Content-Type: application/vnd.kubernetes.protobuf\n"
            "I1 round_trippers.go:581] Response Status: 201 Created in 2 milliseconds\n")
-    new = ('I1 round_trippers.go:527] "Request" verb="POST" url="https://h:1/api/v1/namespaces/d/configmaps" headers=<\n'
+    new = ('I1 round_trippers.go:527] "Request" verb="POST" url="https://h:1/api/v1/namespaces/d/configmaps" '
+           'headers=<\n'
            "\tAccept: application/vnd.kubernetes.protobuf,application/json\n\tContent-Type: application/json\n >\n"
            'I1 round_trippers.go:632] "Response" status="201 Created" headers=<\n\tContent-Type: text/plain\n >\n')
     assert request_content_type(old, "POST", "/api/v1/namespaces/d/configmaps") == PROTOBUF
