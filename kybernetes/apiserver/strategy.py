@@ -12,6 +12,7 @@ Defaulting and type-specific validation come from ``api`` modules as they arrive
 from __future__ import annotations
 
 import base64
+import copy
 import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -39,6 +40,23 @@ _GENERATION = {
     ("admissionregistration.k8s.io", "mutatingwebhookconfigurations"),
     ("flowcontrol.apiserver.k8s.io", "flowschemas"),
     ("flowcontrol.apiserver.k8s.io", "prioritylevelconfigurations"),
+}
+
+# The status a create resets to, as Go's encoder writes the empty struct (fields without omitempty stay).
+_EMPTY_STATUS: dict[tuple[str, str], dict] = {
+    ("", "services"): {"loadBalancer": {}},
+    ("networking.k8s.io", "ingresses"): {"loadBalancer": {}},
+    ("policy", "poddisruptionbudgets"): {"disruptionsAllowed": 0, "currentHealthy": 0, "desiredHealthy": 0,
+                                         "expectedPods": 0},
+    ("apps", "deployments"): {},
+    ("apps", "replicasets"): {"replicas": 0},
+    ("apps", "statefulsets"): {"replicas": 0, "availableReplicas": 0},
+    ("apps", "daemonsets"): {"currentNumberScheduled": 0, "numberMisscheduled": 0, "desiredNumberScheduled": 0,
+                             "numberReady": 0},
+    ("", "replicationcontrollers"): {"replicas": 0},
+    ("batch", "jobs"): {},
+    ("batch", "cronjobs"): {},
+    ("autoscaling", "horizontalpodautoscalers"): {"desiredReplicas": 0},
 }
 
 # PUT of a missing object creates it (upstream AllowCreateOnUpdate).
@@ -157,12 +175,17 @@ class Strategy:
             md["generation"] = 1
         if self.has_status and self.resource != "pods":
             obj.pop("status", None)
+            empty = _EMPTY_STATUS.get((self.group, self.resource))
+            if empty is not None:
+                obj["status"] = copy.deepcopy(empty)
         if (self.group, self.resource) == ("", "pods"):
             obj["status"] = {"phase": "Pending", "qosClass": pod_qos_class(obj.get("spec") or {})}
         if (self.group, self.resource) == ("batch", "jobs"):
             _generate_job_selector(obj)
         if (self.group, self.resource) == ("", "services"):
             _normalize_cluster_ips(obj, None)
+        if (self.group, self.resource) == ("rbac.authorization.k8s.io", "clusterroles"):
+            obj.setdefault("rules", None)  # Go writes the nil slice as null (no omitempty)
         if (self.group, self.resource) == ("", "namespaces"):
             obj["spec"] = {"finalizers": ["kubernetes"], **(obj.get("spec") or {})}
             obj["status"] = {"phase": "Active"}
@@ -180,6 +203,8 @@ class Strategy:
             _merge_string_data(new)
         if (self.group, self.resource) == ("", "services"):
             _normalize_cluster_ips(new, old)
+        if (self.group, self.resource) == ("rbac.authorization.k8s.io", "clusterroles"):
+            new.setdefault("rules", None)
         if self.has_status:
             if subresource == "status":
                 for k in list(new):
