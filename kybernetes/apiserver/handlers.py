@@ -32,7 +32,7 @@ from kybernetes.machinery.strategicpatch import apply_strategic_merge_patch
 
 from . import tables
 from .negotiation import json_response, method_not_allowed, parse_accept, path_not_found, read_body
-from .registry import DeleteOptions, Registry, deep_copy, now_rfc3339
+from .registry import DeleteOptions, Registry, deep_copy, now_rfc3339, with_resource_version
 from .requestinfo import RequestInfo
 
 try:  # schemas arrive with the api package; field validation and strategic merge keys depend on them
@@ -146,8 +146,17 @@ class ResourceAPI:
 
     async def _get(self, request: web.BaseRequest, info: ResourceInfo, namespace: str, name: str) -> web.Response:
         reg = self.registry_for(info)
-        obj = await reg.get(namespace, name)
-        return self._respond_object(request, info, self._from_storage(info, obj))
+        co = await reg.get_cached(namespace, name)
+        if self._plain(request, info):
+            return json_response(with_resource_version(co.kv.value, co.kv.mod_revision))
+        return self._respond_object(request, info, self._from_storage(info, co.obj))
+
+    def _plain(self, request: web.BaseRequest, info: ResourceInfo) -> bool:
+        """Whether the answer is the stored JSON as is (no Table/metadata form, no version conversion)."""
+        if parse_accept(request.headers.get("Accept", "")).as_:
+            return False
+        storage_av = f"{info.storage_group}/{info.storage_version}" if info.storage_group else info.storage_version
+        return info.api_version == storage_av
 
     def _matcher(self, request: web.BaseRequest, info: ResourceInfo, reg: Registry) -> Callable[[dict], bool] | None:
         ls = request.query.get("labelSelector", "")
@@ -226,6 +235,13 @@ class ResourceAPI:
             return json_response({"kind": "PartialObjectMetadataList", "apiVersion": f"meta.k8s.io/{accept.version}",
                                   "metadata": meta,
                                   "items": [tables.partial_metadata(o, accept.version) for o in items]})
+        if result.kvs is not None and self._plain(request, info):
+            # splice the stored bytes: no object of the list is encoded again
+            head = orjson.dumps({"kind": info.list_kind, "apiVersion": info.api_version, "metadata": meta})
+            body = b"".join((head[:-1], b',"items":[',
+                             b",".join(with_resource_version(kv.value, kv.mod_revision) for kv in result.kvs),
+                             b"]}"))
+            return json_response(body)
         return json_response({"kind": info.list_kind, "apiVersion": info.api_version, "metadata": meta,
                               "items": items})
 

@@ -85,11 +85,30 @@ def encode_for_store(obj: dict) -> bytes:
         for k in _OMIT_EMPTY_META:
             if k in md and not md[k]:
                 del md[k]
-    if md and "resourceVersion" in md:
+    if md is not None and "resourceVersion" in md:
         md = dict(md)
         del md["resourceVersion"]
-        obj = {**obj, "metadata": md}
-    return orjson.dumps(obj)
+    # apiVersion, kind and metadata first: `with_resource_version` splices into the first "metadata" object
+    head = {"apiVersion": obj.get("apiVersion"), "kind": obj.get("kind"), "metadata": md if md is not None else {}}
+    return orjson.dumps({**head, **{k: v for k, v in obj.items() if k not in head}})
+
+
+_META_OPEN = b'"metadata":{'
+
+
+def with_resource_version(value: bytes, revision: int) -> bytes:
+    """The JSON of a stored object with its resourceVersion, spliced into the stored bytes without decoding them.
+
+    Stored values start with apiVersion, kind and metadata (``encode_for_store``), so the first ``"metadata":{``
+    is the object's own."""
+    i = value.find(_META_OPEN)
+    if i < 0:
+        obj = orjson.loads(value)
+        obj.setdefault("metadata", {})["resourceVersion"] = str(revision)
+        return orjson.dumps(obj)
+    j = i + len(_META_OPEN)
+    rv = b'"resourceVersion":"%d"' % revision
+    return value[:j] + rv + (b"" if value[j:j + 1] == b"}" else b",") + value[j:]
 
 
 def decode_kv(kv: KeyValue) -> dict:
@@ -114,6 +133,7 @@ class ListResult:
     resource_version: str
     continue_token: str = ""
     remaining: int | None = None
+    kvs: list[KeyValue] | None = None  # the stored versions of ``items`` (same order), for byte splicing
 
 
 Filter = Callable[[dict], bool]
@@ -187,11 +207,15 @@ class Registry:
     # -- reads ---------------------------------------------------------------------------------------------
     async def get(self, namespace: str, name: str) -> dict:
         """The current object (a shared dict: callers must not mutate it). Raises NotFound."""
+        return (await self.get_cached(namespace, name)).obj
+
+    async def get_cached(self, namespace: str, name: str) -> CachedObject:
+        """The current object with the stored version it was decoded from. Raises NotFound."""
         await self._fresh()
         co = self.cache.get(self.key(namespace, name))
         if co is None:
             raise self._not_found(name)
-        return co.obj
+        return co
 
     async def list(
         self,
@@ -223,11 +247,13 @@ class Registry:
         elif resource_version == "":
             await self._fresh()
         items = []
+        kvs = []
         rev = self.cache.revision
         for co in self.cache.items(prefix):
             if match is None or match(co.obj):
                 items.append(co.obj)
-        return ListResult(items=items, resource_version=str(max(rev, self._last_write)))
+                kvs.append(co.kv)
+        return ListResult(items=items, resource_version=str(max(rev, self._last_write)), kvs=kvs)
 
     def _parse_rv(self, rv: str) -> int:
         try:
