@@ -210,6 +210,18 @@ def _image_tag(image: Any) -> str:
 
 
 def image_pull_policy(image: Any) -> str:
+    """The pull policy upstream defaults for ``image`` (see ``_image_pull_policy``); memoised per image text."""
+    if isinstance(image, str):
+        return _image_pull_policy_text(image)
+    return _image_pull_policy(image)
+
+
+@functools.lru_cache(maxsize=4096)
+def _image_pull_policy_text(image: str) -> str:
+    return _image_pull_policy(image)
+
+
+def _image_pull_policy(image: Any) -> str:
     """The pull policy upstream defaults for ``image``: ``Always`` for the ``latest`` tag (explicit, or implied by
     a reference with neither tag nor digest), ``IfNotPresent`` otherwise (including references that do not
     parse)."""

@@ -15,6 +15,7 @@ values below 1024 or not whole print in decimal SI.
 
 from __future__ import annotations
 
+import functools
 import math
 from fractions import Fraction
 
@@ -116,7 +117,18 @@ def _normalize(v: Fraction) -> Fraction:
 def parse_quantity_with_format(text: str | int | float) -> tuple[Fraction, str]:
     """Parse a quantity and report the format its suffix asks for. Surrounding whitespace is ignored, as the
     JSON decoder does; ints and floats (JSON numbers) are accepted. Raises ``ValueError`` with upstream's
-    messages."""
+    messages. Results for strings are memoised (the same few quantities recur in every object)."""
+    if type(text) is str:
+        return _parse_text(text)
+    return _parse_uncached(text)
+
+
+@functools.lru_cache(maxsize=8192)
+def _parse_text(text: str) -> tuple[Fraction, str]:
+    return _parse_uncached(text)
+
+
+def _parse_uncached(text: str | int | float) -> tuple[Fraction, str]:
     if isinstance(text, bool):
         raise ValueError(ERR_FORMAT_WRONG)
     if isinstance(text, int):
