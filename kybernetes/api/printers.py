@@ -573,15 +573,7 @@ def _rc_cells(obj: dict, now: datetime) -> list:
     ]
 
 
-_RS_COLUMNS = [
-    _name_col(),
-    _c("Desired", "integer", ""),
-    _c("Current", "integer", ""),
-    _c("Ready", "integer", ""),
-    _age_col(),
-    *_containers_cols(),
-    _c("Selector", "string", "", 1),
-]
+_RS_COLUMNS = _RC_COLUMNS  # the same columns; only the selector's form differs (map vs LabelSelector)
 
 
 def _rs_cells(obj: dict, now: datetime) -> list:
