@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 # Debian packages the cluster needs at run time (installed when running as root and missing).
-SYSTEM_PACKAGES ?= ca-certificates sqlite3
+SYSTEM_PACKAGES ?= ca-certificates
 DATA_DIR ?= $(if $(filter 0,$(shell id -u)),/var/lib/kybernetes,$(HOME)/.local/share/kybernetes)
 
 .PHONY: up install install-system install-test test test-fast bench clean
