@@ -13,6 +13,7 @@ derived from the method and whether a name is present, with ``?watch=true`` turn
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 __all__ = ["RequestInfo", "parse_request_info"]
@@ -40,11 +41,12 @@ class RequestInfo:
         return f"{self.group}/{self.version}" if self.group else self.version
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_request_info(method: str, path: str, query_watch: bool) -> RequestInfo:
     """Parse ``path`` of a request with ``method``; ``query_watch`` is whether ``?watch`` is true.
 
-    Pure; never raises. Paths that are not resource paths (including group/version discovery documents such as
-    ``/apis/apps/v1``) come back with ``is_resource=False``.
+    Pure (memoised: clients repeat their paths); never raises. Paths that are not resource paths (including
+    group/version discovery documents such as ``/apis/apps/v1``) come back with ``is_resource=False``.
     """
     parts = [p for p in path.split("/") if p]
     non = RequestInfo(is_resource=False, verb=method.lower(), path=path)
