@@ -1,8 +1,8 @@
 """``kyb``: the command line, and the only place that wires components together.
 
-``kyb server`` starts a single-node cluster (today: the API server on the embedded SQLite store; the scheduler,
-controller manager and node agent join as child processes as they arrive). ``kyb apiserver`` runs the API server
-alone. Flags follow upstream's names.
+``kyb server`` starts a single-node cluster: a supervisor that runs each component as a child process and restarts
+it when it crashes (today the API server on the embedded SQLite store; the scheduler, controller manager and node
+agent join as they arrive). ``kyb apiserver`` runs the API server alone. Flags follow upstream's names.
 """
 
 from __future__ import annotations
@@ -91,6 +91,24 @@ async def run_apiserver(args: argparse.Namespace, *, announce: bool) -> None:
         await store.close()
 
 
+def _component_argv(component: str, args: argparse.Namespace) -> tuple[str, ...]:
+    flags = ["--data-dir", args.data_dir, "--bind-address", args.bind_address, "--secure-port",
+             str(args.secure_port), "--service-cluster-ip-range", args.service_cluster_ip_range, "--event-ttl",
+             str(args.event_ttl), "-v", str(args.verbosity)]
+    if args.advertise_address:
+        flags += ["--advertise-address", args.advertise_address]
+    return (sys.executable, "-m", "kybernetes", component, *flags)
+
+
+async def run_server(args: argparse.Namespace) -> None:
+    """``kyb server``: every component of a single-node cluster as a supervised child process (today the API
+    server; the scheduler, controller manager and node agent join here as they arrive)."""
+    from kybernetes.supervisor import Child, Supervisor
+
+    children = [Child("apiserver", _component_argv("apiserver", args))]
+    await Supervisor(children).run()
+
+
 def _setup_logging(verbosity: int) -> None:
     logging.basicConfig(level=logging.DEBUG if verbosity >= 4 else logging.INFO if verbosity >= 1
                         else logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -120,8 +138,10 @@ def main(argv: list[str] | None = None) -> int:
     _add_apiserver_flags(p_api)
     args = parser.parse_args(argv)
     _setup_logging(args.verbosity)
-    if args.command in ("server", "apiserver"):
+    if args.command == "apiserver":
         return _run(run_apiserver, args, announce=True)
+    if args.command == "server":
+        return _run(run_server, args)
     parser.error(f"unknown command {args.command}")
     return 2
 

@@ -1,0 +1,224 @@
+"""HTTP access to the API server: one keep-alive aiohttp session, JSON bodies, ``Status`` answers as errors.
+
+A :class:`RESTClient` is built from a kubeconfig (client certificate or bearer token, server CA) and offers the
+API verbs over resource paths.  Paths are built by :func:`resource_path` from group, version, plural, namespace,
+name and subresource, the layout ``/api/v1/...`` for the core group and ``/apis/<group>/<version>/...`` otherwise.
+Any non-2xx answer is raised as :class:`~kybernetes.machinery.errors.StatusError` rebuilt from the ``Status``
+body (or synthesised from the HTTP code when the body is not a Status).  ``watch`` yields the events of a watch
+stream (``{"type": ..., "object": ...}``) parsed from newline-delimited JSON.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import ssl
+import tempfile
+from collections.abc import AsyncIterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import orjson
+import yaml
+
+from kybernetes.machinery.errors import StatusError
+
+__all__ = ["RESTClient", "resource_path", "PATCH_TYPES"]
+
+PATCH_TYPES = {
+    "json": "application/json-patch+json",
+    "merge": "application/merge-patch+json",
+    "strategic": "application/strategic-merge-patch+json",
+    "apply": "application/apply-patch+yaml",
+}
+
+Params = Mapping[str, Any] | None
+
+
+def resource_path(group: str, version: str, plural: str, namespace: str = "", name: str = "",
+                  subresource: str = "") -> str:
+    """The URL path of a collection (no name) or an object; ``namespaces/<ns>`` is inserted when ``namespace``
+    is set.  Pure function."""
+    parts = ["/api/v1"] if not group else [f"/apis/{group}/{version}"]
+    if namespace:
+        parts.append(f"namespaces/{namespace}")
+    parts.append(plural)
+    if name:
+        parts.append(name)
+        if subresource:
+            parts.append(subresource)
+    return "/".join(parts)
+
+
+def _query(params: Params) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for k, v in (params or {}).items():
+        if v is None or v == "":
+            continue
+        out[k] = ("true" if v else "false") if isinstance(v, bool) else str(v)
+    return out
+
+
+def _status_error(code: int, body: bytes) -> StatusError:
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        data = None
+    if isinstance(data, dict) and data.get("kind") == "Status":
+        err = StatusError.from_status(data)
+        if not err.code:
+            err.code = code
+        return err
+    text = body.decode("utf-8", "replace").strip()
+    return StatusError(code, "", text or f"the server responded with HTTP {code}")
+
+
+class RESTClient:
+    """An API server connection.  Safe to use from many tasks of one event loop; call :meth:`close` when done."""
+
+    def __init__(self, server: str, *, ssl_context: ssl.SSLContext | None = None, token: str = "",
+                 timeout: float = 30.0) -> None:
+        self.server = server.rstrip("/")
+        self._ssl = ssl_context
+        self._headers = {"Accept": "application/json", "User-Agent": "kybernetes-client/v1.32.0"}
+        if token:
+            self._headers["Authorization"] = f"Bearer {token}"
+        self._timeout = timeout
+        self._session: aiohttp.ClientSession | None = None
+
+    @classmethod
+    def from_kubeconfig(cls, path: str | os.PathLike[str], *, context: str = "") -> RESTClient:
+        """Read a kubeconfig (its current context unless ``context`` is given): server, CA (data or file),
+        client certificate/key (data or file) or bearer token (or tokenFile).  Raises ValueError if incomplete."""
+        path = Path(path)
+        cfg = yaml.safe_load(path.read_text()) or {}
+        ctx_name = context or cfg.get("current-context") or ""
+
+        def pick(kind: str, name: str) -> dict[str, Any]:
+            for entry in cfg.get(kind + "s") or []:
+                if entry.get("name") == name:
+                    return entry.get(kind) or {}
+            raise ValueError(f"kubeconfig {path}: no {kind} named {name!r}")
+
+        ctx = pick("context", ctx_name)
+        cluster = pick("cluster", ctx.get("cluster", ""))
+        user = pick("user", ctx["user"]) if ctx.get("user") else {}
+        base = path.parent
+
+        def material(data_key: str, file_key: str, where: Mapping[str, Any]) -> bytes | None:
+            if where.get(data_key):
+                return base64.b64decode(where[data_key])
+            if where.get(file_key):
+                return (base / where[file_key]).read_bytes()
+            return None
+
+        sslctx = None
+        server = cluster.get("server") or ""
+        if not server:
+            raise ValueError(f"kubeconfig {path}: cluster has no server")
+        if server.startswith("https"):
+            ca = material("certificate-authority-data", "certificate-authority", cluster)
+            if cluster.get("insecure-skip-tls-verify"):
+                sslctx = ssl.create_default_context()
+                sslctx.check_hostname = False
+                sslctx.verify_mode = ssl.CERT_NONE
+            else:
+                sslctx = ssl.create_default_context(cadata=ca.decode() if ca else None)
+            cert = material("client-certificate-data", "client-certificate", user)
+            key = material("client-key-data", "client-key", user)
+            if cert and key:
+                _load_cert_chain(sslctx, cert, key)
+        token = user.get("token") or ""
+        if not token and user.get("tokenFile"):
+            token = (base / user["tokenFile"]).read_text().strip()
+        return cls(server, ssl_context=sslctx, token=token)
+
+    # -- session -------------------------------------------------------------------------------------------------
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            connector = aiohttp.TCPConnector(ssl=self._ssl if self._ssl is not None else False, limit=100)
+            self._session = aiohttp.ClientSession(connector=connector, headers=self._headers,
+                                                  json_serialize=lambda o: orjson.dumps(o).decode())
+        return self._session
+
+    async def close(self) -> None:
+        """Close the session (idempotent)."""
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def __aenter__(self) -> RESTClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # -- verbs ---------------------------------------------------------------------------------------------------
+
+    async def request(self, method: str, path: str, *, params: Params = None, body: Any = None,
+                      content_type: str = "application/json") -> Any:
+        """Send one request and return the decoded JSON answer; raises StatusError on a non-2xx answer and
+        aiohttp.ClientError / asyncio.TimeoutError on connection trouble."""
+        data = None
+        headers = {}
+        if body is not None:
+            data = body if isinstance(body, (bytes, str)) else orjson.dumps(body)
+            headers["Content-Type"] = content_type
+        session = self._get_session()
+        async with session.request(method, self.server + path, params=_query(params), data=data, headers=headers,
+                                   timeout=aiohttp.ClientTimeout(total=self._timeout)) as resp:
+            raw = await resp.read()
+            if resp.status >= 300:
+                raise _status_error(resp.status, raw)
+            return orjson.loads(raw) if raw else None
+
+    async def get(self, path: str, params: Params = None) -> dict[str, Any]:
+        return await self.request("GET", path, params=params)
+
+    async def list(self, path: str, params: Params = None) -> dict[str, Any]:
+        return await self.request("GET", path, params=params)
+
+    async def create(self, path: str, body: dict[str, Any], params: Params = None) -> dict[str, Any]:
+        return await self.request("POST", path, params=params, body=body)
+
+    async def update(self, path: str, body: dict[str, Any], params: Params = None) -> dict[str, Any]:
+        return await self.request("PUT", path, params=params, body=body)
+
+    async def patch(self, path: str, body: Any, patch_type: str = "merge", params: Params = None) -> dict[str, Any]:
+        """``patch_type`` is ``json``, ``merge``, ``strategic`` or ``apply`` (or a full content type)."""
+        return await self.request("PATCH", path, params=params, body=body,
+                                  content_type=PATCH_TYPES.get(patch_type, patch_type))
+
+    async def delete(self, path: str, body: dict[str, Any] | None = None, params: Params = None) -> Any:
+        return await self.request("DELETE", path, params=params, body=body)
+
+    async def watch(self, path: str, params: Params = None) -> AsyncIterator[dict[str, Any]]:
+        """Open a watch (``watch=true`` is added) and yield each event as a dict until the server ends the
+        stream.  Raises StatusError if the server refuses the watch itself; ERROR events are yielded as-is."""
+        query = {**_query(params), "watch": "true"}
+        session = self._get_session()
+        timeout = aiohttp.ClientTimeout(total=None, sock_connect=self._timeout)
+        async with session.get(self.server + path, params=query, timeout=timeout) as resp:
+            if resp.status >= 300:
+                raise _status_error(resp.status, await resp.read())
+            buf = b""
+            async for chunk in resp.content.iter_any():
+                buf += chunk
+                while (nl := buf.find(b"\n")) >= 0:
+                    line, buf = buf[:nl], buf[nl + 1:]
+                    if line.strip():
+                        yield orjson.loads(line)
+            if buf.strip():
+                yield orjson.loads(buf)
+
+
+def _load_cert_chain(ctx: ssl.SSLContext, cert: bytes, key: bytes) -> None:
+    """ssl only loads certificates from files: write both to a private temporary directory and remove it."""
+    with tempfile.TemporaryDirectory(prefix="kyb-client-") as d:
+        cp, kp = Path(d) / "tls.crt", Path(d) / "tls.key"
+        cp.write_bytes(cert)
+        kp.touch(mode=0o600)
+        kp.write_bytes(key)
+        ctx.load_cert_chain(str(cp), str(kp))
