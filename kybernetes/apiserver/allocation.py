@@ -279,7 +279,7 @@ class ServiceAllocator:
             else:
                 ip = rng.next_free()
                 if ip is None:
-                    raise errors.internal_error(f"failed to allocate a serviceIP: range is full")
+                    raise errors.internal_error("failed to allocate a serviceIP: range is full")
                 res.ips.append((rng, ip))
                 allocated.append(ip)
         spec["clusterIP"] = allocated[0]

@@ -16,6 +16,7 @@ import orjson
 from aiohttp import web
 
 from kybernetes.api.catalogue import Catalogue, ResourceInfo
+from kybernetes.api import schemas as _schemas
 from kybernetes.api.applyschema import apply_schema_for
 from kybernetes.api.defaults import apply_defaults
 from kybernetes.api.validation_decode import decode_error
@@ -34,11 +35,6 @@ from . import tables
 from .negotiation import json_response, method_not_allowed, parse_accept, path_not_found, read_body
 from .registry import DeleteOptions, Registry, deep_copy, now_rfc3339, with_resource_version
 from .requestinfo import RequestInfo
-
-try:  # schemas arrive with the api package; field validation and strategic merge keys depend on them
-    from kybernetes.api import schemas as _schemas
-except ImportError:  # pragma: no cover
-    _schemas = None  # type: ignore[assignment]
 
 __all__ = ["ResourceAPI"]
 
@@ -287,8 +283,6 @@ class ResourceAPI:
         decode_problem = decode_error(obj, info.group, info.version, info.kind)
         if decode_problem:
             raise errors.bad_request(decode_problem)
-        if _schemas is None:
-            return
         unknown = _schemas.unknown_fields(obj, info.group, info.version, info.kind)
         if not unknown:
             return
@@ -363,7 +357,7 @@ class ResourceAPI:
                                          "application/apply-patch+yaml")
             if ctype == "application/merge-patch+json":
                 return apply_merge_patch(current, patch)
-            meta = _schemas.patch_meta_for(info.group, info.version, info.kind) if _schemas is not None else None
+            meta = _schemas.patch_meta_for(info.group, info.version, info.kind)
             return apply_strategic_merge_patch(current, patch, meta)
         except errors.StatusError:
             raise
@@ -489,9 +483,6 @@ class ResourceAPI:
             raise errors.bad_request("the namespace of the provided object does not match the namespace sent on "
                                      "the request")
         headers: dict[str, str] = {}
-        if "fieldValidation" not in request.query:
-            # apply defaults to Strict field validation, as kubectl sends
-            pass
         self._field_validation(request, info, applied, headers)
         schema = apply_schema_for(info.group, info.version, info.kind)
         precondition = amd.get("resourceVersion") or None

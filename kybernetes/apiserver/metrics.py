@@ -9,7 +9,7 @@ from __future__ import annotations
 import resource as _resource
 import time
 from collections import defaultdict
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .server import APIServer
@@ -80,5 +80,3 @@ def _rss_bytes() -> int:
     except OSError:
         return _resource.getrusage(_resource.RUSAGE_SELF).ru_maxrss * 1024
 
-
-_ = Any

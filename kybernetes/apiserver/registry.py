@@ -26,8 +26,6 @@ from typing import Any
 import orjson
 
 from kybernetes.machinery import errors
-from kybernetes.machinery.fields import FieldSelector
-from kybernetes.machinery.labels import Selector
 from kybernetes.storage.interface import (
     CompactedError,
     FutureRevisionError,
@@ -410,9 +408,6 @@ class Registry:
         self._wrote(kv.mod_revision)
         md["resourceVersion"] = str(kv.mod_revision)
         return obj
-
-    async def _read_latest(self, key: str) -> KeyValue | None:
-        return await self.store.get(key)
 
     async def update(
         self,

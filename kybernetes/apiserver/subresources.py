@@ -19,7 +19,7 @@ from kybernetes.machinery import errors
 from kybernetes.machinery.labels import selector_from_dict
 
 from .negotiation import json_response, read_body
-from .registry import DeleteOptions, deep_copy, now_rfc3339
+from .registry import DeleteOptions, now_rfc3339
 
 if TYPE_CHECKING:
     from .handlers import ResourceAPI
@@ -169,7 +169,7 @@ async def serve_eviction(api: ResourceAPI, request: web.BaseRequest, info: Resou
         raise errors.bad_request("Eviction must be an object")
     ename = (body.get("metadata") or {}).get("name") or name
     if ename != name:
-        raise errors.bad_request(f"name in URL does not match name in Eviction object")
+        raise errors.bad_request("name in URL does not match name in Eviction object")
     pods = api.registries[("", "pods")]
     pod = await pods.get(namespace, name)
     opts_body = body.get("deleteOptions") or {}
@@ -234,5 +234,3 @@ def _too_many(cause_message: str) -> errors.StatusError:
     err.details = details
     return err
 
-
-_ = deep_copy
