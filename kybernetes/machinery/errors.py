@@ -201,15 +201,17 @@ class FieldPath:
 
     def child(self, name: str, *more: str) -> FieldPath:
         """The path of field ``name`` (then ``more`` nested names) below this one."""
-        return FieldPath(name, *more, _parent=self)
+        if more:
+            return FieldPath(name, *more, _parent=self)
+        return _link(self, name, None)
 
     def index(self, i: int) -> FieldPath:
         """This path subscripted by list index ``i``."""
-        return FieldPath("", _parent=self, _index=str(i))
+        return _link(self, "", str(i))
 
     def key(self, k: str) -> FieldPath:
         """This path subscripted by map key ``k``."""
-        return FieldPath("", _parent=self, _index=k)
+        return _link(self, "", k)
 
     def __str__(self) -> str:
         if self._text is None:
@@ -237,6 +239,16 @@ class FieldPath:
 
     def __hash__(self) -> int:
         return hash(str(self))
+
+
+def _link(parent: FieldPath, name: str, index: str | None) -> FieldPath:
+    # validation builds tens of paths per object: skip __init__'s argument handling on this hot path
+    p = object.__new__(FieldPath)
+    p._name = name
+    p._index = index
+    p._parent = parent
+    p._text = None
+    return p
 
 
 class _Omitted:
