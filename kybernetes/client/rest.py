@@ -199,7 +199,10 @@ class RESTClient:
         stream.  Raises StatusError if the server refuses the watch itself; ERROR events are yielded as-is."""
         query = {**_query(params), "watch": "true"}
         session = self._get_session()
-        timeout = aiohttp.ClientTimeout(total=None, sock_connect=self._timeout)
+        # No overall limit; but a silent connection must not hang past the server-side timeout.
+        server_timeout = int(query.get("timeoutSeconds") or 0)
+        timeout = aiohttp.ClientTimeout(total=None, sock_connect=self._timeout,
+                                        sock_read=server_timeout + 30 if server_timeout else None)
         async with session.get(self.server + path, params=query, timeout=timeout) as resp:
             if resp.status >= 300:
                 raise _status_error(resp.status, await resp.read())

@@ -9,7 +9,8 @@ etcd is the store the interface was shaped on, so the mapping is nearly one to o
   `RevisionMismatchError` carries the state that won.
 - A `Watch` owns one gRPC watch stream with `prev_kv`; a start revision below etcd's compaction ends it
   with `CompactedError`. `request_progress` sends etcd's progress request, answered with an empty batch
-  at the cluster's current revision.
+  at the cluster's current revision (see `EtcdWatch._progress_answer` for etcd 3.4's ordering caveat).
+  A "from now" watch starts after the newest revision this store has seen in any response.
 - Leases are etcd leases; etcd itself expires them and deletes the attached keys.
 
 The gRPC stubs come from the `aetcd` package (its generated etcdserverpb code); the rest of `aetcd` is
@@ -18,8 +19,10 @@ directly, so `start` finds it by bisecting reads, and the store keeps it up to d
 compactions and from the errors it sees.
 
 Differences from the embedded store: an empty etcd is at revision 1, not 0; revisions are shared by
-every client of the cluster; and etcd before 3.4.25 may answer a progress request ahead of events
-already queued for the watch (etcd issue 15220).
+every client of the cluster; and etcd 3.4 (3.4.23 included) answers a progress request out of band,
+possibly ahead of events not yet sent to the watch (etcd issue 15220). The store confirms such answers
+while a watch may still be replaying history (costing ~150 ms once per watch); a live watch can still,
+rarely, see an answer overtake an event committed concurrently with the request.
 """
 
 from __future__ import annotations
@@ -48,6 +51,8 @@ __all__ = ["EtcdStore", "EtcdWatch"]
 log = logging.getLogger(__name__)
 
 DEFAULT_ENDPOINTS = ("127.0.0.1:2379",)
+#: Pause before re-asking for progress on a watch that may still be replaying (etcd syncs every 100 ms).
+CONFIRM_DELAY = 0.15
 
 
 def _rpc() -> Any:
@@ -100,6 +105,7 @@ class EtcdStore:
         self._lease: Any = None
         self._watch_stub: Any = None
         self._compacted = 0
+        self._seen = 0  # the highest revision any response has shown (where "from now" watches start)
         self._watches: set[EtcdWatch] = set()
         self._started = False
         self._closed = False
@@ -162,7 +168,8 @@ class EtcdStore:
         )
         resp = await self._call(self._open().Range, req, revision=revision)
         kvs = [] if count_only else [self._kv_of(kv) for kv in resp.kvs]
-        return RangeResult(kvs, revision or int(resp.header.revision), bool(resp.more) and not count_only, int(resp.count))
+        more = bool(resp.more) and not count_only
+        return RangeResult(kvs, revision or int(resp.header.revision), more, int(resp.count))
 
     # -- writes ---------------------------------------------------------------------------------
 
@@ -242,10 +249,15 @@ class EtcdStore:
     # -- watch ----------------------------------------------------------------------------------
 
     def watch(self, prefix: str, *, start_revision: int) -> EtcdWatch:
-        """Events under `prefix` with revision >= `start_revision` (<= 0: from now); see `EtcdWatch`."""
+        """Events under `prefix` with revision >= `start_revision`; see `EtcdWatch`.
+
+        "From now" (<= 0) means after the newest revision this store has seen, so every write this
+        store made or observed before the call is excluded and every later one included.
+        """
         self._open()
         full = self._full(prefix)
-        watch = EtcdWatch(self, full or b"\0", _bytes_prefix_end(full), start_revision)
+        start = start_revision if start_revision > 0 else self._seen + 1
+        watch = EtcdWatch(self, full or b"\0", _bytes_prefix_end(full), start)
         self._watches.add(watch)
         return watch
 
@@ -312,7 +324,7 @@ class EtcdStore:
     ) -> Any:
         """Run one unary RPC, turning gRPC errors into the storage sentinels."""
         try:
-            return await method(request, timeout=self._timeout)
+            resp = await method(request, timeout=self._timeout)
         except self._rpc.AioRpcError as e:
             details = e.details() or ""
             if "required revision has been compacted" in details:
@@ -329,6 +341,10 @@ class EtcdStore:
             if "lease not found" in details:
                 raise LeaseNotFoundError(lease) from None
             raise self._error(e) from None
+        header = getattr(resp, "header", None)
+        if header is not None and header.revision > self._seen:
+            self._seen = int(header.revision)
+        return resp
 
     def _error(self, e: Any) -> StorageError:
         return StorageError(f"etcd: {e.code().name}: {e.details()}")
@@ -345,10 +361,12 @@ class EtcdWatch:
         self._store = store
         self._key = key
         self._range_end = range_end
-        self._start = start_revision if start_revision > 0 else 0
-        self.revision = self._start - 1 if self._start else 0
+        self._start = start_revision
+        self.revision = start_revision - 1
         self._call: Any = None
         self._progress_wanted = False
+        self._synced = False  # known to have sent all history up to its creation (see _progress_answer)
+        self._confirming: int | None = None
         self._writes: set[asyncio.Task[None]] = set()
         self._closed = False
         self._failed: StorageError | None = None
@@ -379,15 +397,16 @@ class EtcdWatch:
                 if resp.canceled:
                     raise self._fail(StorageError(f"etcd canceled the watch: {resp.cancel_reason}"))
                 if resp.created:
-                    if not self._start:
-                        self.revision = int(resp.header.revision)
+                    self._synced = self._start > int(resp.header.revision)
                     continue
                 if resp.events:
                     batch = [self._event(ev) for ev in resp.events]
                     self.revision = max(self.revision, batch[-1].revision)
                     return batch
-                self.revision = max(self.revision, int(resp.header.revision))
-                return []
+                answered = self._progress_answer(int(resp.header.revision))
+                if answered is not None:
+                    self.revision = max(self.revision, answered)
+                    return []
         except rpc.AioRpcError as e:
             if self._closed:
                 raise StopAsyncIteration from None
@@ -397,6 +416,28 @@ class EtcdWatch:
                 raise StopAsyncIteration from None
             raise
 
+    def _progress_answer(self, rev: int) -> int | None:
+        """The revision a progress answer at `rev` proves, or None while it still needs confirming.
+
+        etcd 3.4 answers progress requests out of band, possibly before a watcher that is still
+        replaying history has sent it (etcd syncs such watchers every 100 ms). Until the watch is known
+        to be live, an answer is confirmed by a second request sent after that sync period; the first
+        answer's revision then holds.
+        """
+        if self._synced or rev <= self.revision:
+            return rev
+        if self._confirming is None:
+            self._confirming = rev
+            self._send(self._progress_request(), delay=CONFIRM_DELAY)
+            return None
+        proved, self._confirming = self._confirming, None
+        self._synced = True
+        return proved
+
+    def _progress_request(self) -> Any:
+        rpc = self._store._rpc
+        return rpc.WatchRequest(progress_request=rpc.WatchProgressRequest())
+
     def request_progress(self) -> None:
         """Ask etcd for a progress answer (an empty batch at its current revision)."""
         if self._closed:
@@ -404,7 +445,7 @@ class EtcdWatch:
         if self._call is None:
             self._progress_wanted = True
             return
-        self._send(self._store._rpc.WatchRequest(progress_request=self._store._rpc.WatchProgressRequest()))
+        self._send(self._progress_request())
 
     def close(self) -> None:
         """Cancel the stream; a pending iteration ends with StopAsyncIteration. Idempotent."""
@@ -426,9 +467,13 @@ class EtcdWatch:
             self._progress_wanted = False
             await self._call.write(rpc.WatchRequest(progress_request=rpc.WatchProgressRequest()))
 
-    def _send(self, request: Any) -> None:
+    def _send(self, request: Any, *, delay: float = 0.0) -> None:
         async def write() -> None:
             try:
+                if delay:
+                    await asyncio.sleep(delay)
+                if self._closed:
+                    return
                 await self._call.write(request)
             except Exception:  # the stream is gone; the reader reports why
                 log.debug("watch request not sent", exc_info=True)

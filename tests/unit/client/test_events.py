@@ -78,3 +78,31 @@ def test_forget_starts_over():
     c.observe(e)
     c.forget(e)
     assert c.observe(ev(clock)).action == "create"
+
+
+async def test_recorder_creates_then_patches_on_the_server(kyb):
+    from kybernetes.client.events import EventRecorder
+    from kybernetes.client.rest import RESTClient, resource_path
+
+    async with RESTClient.from_kubeconfig(kyb.kubeconfig) as c:
+        obj = await c.create(resource_path("", "v1", "configmaps", "default"),
+                             {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "ev-target"}})
+        obj.setdefault("kind", "ConfigMap")
+        clock = Clock()
+        rec = EventRecorder(c, "test-controller", "host-1", clock=clock)
+        first = await rec.record(obj, "Normal", "Synced", "synced ok")
+        assert first["count"] == 1 and first["involvedObject"]["uid"] == obj["metadata"]["uid"]
+        clock.t += 5
+        rec.event(obj, "Normal", "Synced", "synced ok")
+        rec.event(obj, "Warning", "Failed", "boom")
+        await rec.flush()
+        await rec.close()
+        listed = await c.list(resource_path("", "v1", "events", "default"),
+                              {"fieldSelector": "involvedObject.name=ev-target"})
+        by_reason = {e["reason"]: e for e in listed["items"]}
+        assert set(by_reason) == {"Synced", "Failed"}
+        synced = by_reason["Synced"]
+        assert synced["metadata"]["name"] == first["metadata"]["name"]
+        assert synced["count"] == 2 and synced["lastTimestamp"] == "2023-11-14T22:13:25Z"
+        assert synced["firstTimestamp"] == "2023-11-14T22:13:20Z"
+        assert by_reason["Failed"]["type"] == "Warning" and by_reason["Failed"]["count"] == 1
