@@ -2,8 +2,9 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-# Debian packages the cluster needs at run time (installed when running as root and missing).
+# Debian packages the cluster needs at run time, and those the tests need (installed when root and missing).
 SYSTEM_PACKAGES ?= ca-certificates
+TEST_SYSTEM_PACKAGES ?= etcd-server
 DATA_DIR ?= $(if $(filter 0,$(shell id -u)),/var/lib/kybernetes,$(HOME)/.local/share/kybernetes)
 
 .PHONY: up install install-system install-test test test-fast bench clean
@@ -26,6 +27,7 @@ $(VENV)/.installed: pyproject.toml
 install-test: install $(VENV)/.installed-test
 
 $(VENV)/.installed-test: pyproject.toml
+	@bash scripts/install-system-packages.sh $(TEST_SYSTEM_PACKAGES)
 	$(PY) -m pip install -q -e '.[test]'
 	touch $@
 

@@ -32,6 +32,8 @@ def _add_apiserver_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--service-cluster-ip-range", default="10.43.0.0/16",
                    help="CIDR (or an IPv4,IPv6 pair) for Service ClusterIPs (default %(default)s)")
     p.add_argument("--event-ttl", type=int, default=3600, help="seconds Events are kept (default %(default)s)")
+    p.add_argument("--etcd-servers", default="",
+                   help="comma-separated etcd endpoints (host:port); default: the embedded SQLite store")
     p.add_argument("-v", "--v", dest="verbosity", type=int, default=0, help="log verbosity")
 
 
@@ -51,6 +53,7 @@ async def run_apiserver(args: argparse.Namespace, *, announce: bool) -> None:
     from kybernetes.apiserver.bootstrap import first_service_ips
     from kybernetes.apiserver.pki import ensure_pki, write_kubeconfig
     from kybernetes.apiserver.server import APIServer, ServerConfig
+    from kybernetes.storage.interface import Store
     from kybernetes.storage.sqlite import SQLiteStore
 
     t0 = time.monotonic()
@@ -58,7 +61,12 @@ async def run_apiserver(args: argparse.Namespace, *, announce: bool) -> None:
     (data_dir / "db").mkdir(parents=True, exist_ok=True)
     cidrs = _service_cidrs(args.service_cluster_ip_range)
     pki = ensure_pki(data_dir, service_ips=tuple(first_service_ips(cidrs)), bind_address=args.bind_address)
-    store = SQLiteStore(str(data_dir / "db" / "state.db"))
+    if args.etcd_servers:
+        from kybernetes.storage.etcd import EtcdStore
+
+        store: Store = EtcdStore([e.strip().removeprefix("http://") for e in args.etcd_servers.split(",") if e.strip()])
+    else:
+        store = SQLiteStore(str(data_dir / "db" / "state.db"))
     await store.start()
     config = ServerConfig(
         bind_address=args.bind_address, secure_port=args.secure_port, service_cidrs=cidrs,
@@ -97,6 +105,8 @@ def _component_argv(component: str, args: argparse.Namespace) -> tuple[str, ...]
              str(args.event_ttl), "-v", str(args.verbosity)]
     if args.advertise_address:
         flags += ["--advertise-address", args.advertise_address]
+    if args.etcd_servers:
+        flags += ["--etcd-servers", args.etcd_servers]
     return (sys.executable, "-m", "kybernetes", component, *flags)
 
 
