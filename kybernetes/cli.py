@@ -72,6 +72,7 @@ async def run_apiserver(args: argparse.Namespace, *, announce: bool) -> None:
         bind_address=args.bind_address, secure_port=args.secure_port, service_cidrs=cidrs,
         tls_cert=pki.serving_cert, tls_key=pki.serving_key, client_ca=pki.ca_cert, token_file=pki.token_file,
         advertise_address=args.advertise_address, event_ttl=args.event_ttl,
+        compaction_interval=300.0 if args.etcd_servers else 0.0,
     )
     server = APIServer(store, config)
     # The watch caches hold millions of small, acyclic, long-lived JSON objects: frequent cyclic collections of

@@ -65,6 +65,7 @@ class ServerConfig:
     token_file: Path | None = None
     advertise_address: str = ""
     event_ttl: int = 3600
+    compaction_interval: float = 0.0  # seconds; 0 = the store compacts itself (the SQLite backend does)
 
 
 def storage_prefix(info: ResourceInfo) -> str:
@@ -121,6 +122,7 @@ class APIServer:
         self.ready = False
         self._runner: web.ServerRunner | None = None
         self._started = time.time()
+        self._compactor: asyncio.Task[None] | None = None
 
     # -- lifecycle -----------------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -132,10 +134,30 @@ class APIServer:
         site = web.TCPSite(self._runner, host=self.config.bind_address, port=self.config.secure_port,
                            ssl_context=self._ssl_context(), backlog=1024, reuse_address=True)
         await site.start()
+        if self.config.compaction_interval > 0:
+            self._compactor = asyncio.create_task(self._compact_loop(self.config.compaction_interval))
         self.ready = True
+
+    async def _compact_loop(self, interval: float) -> None:
+        """Compact the store as upstream compacts etcd: every interval, up to the revision seen one interval ago,
+        so watches and paged lists always have at least one interval of history."""
+        previous = 0
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                if previous:
+                    await self.store.compact(previous)
+                previous = await self.store.current_revision()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the store may be briefly unreachable: try again next interval
+                log.exception("compaction failed")
 
     async def stop(self) -> None:
         self.ready = False
+        if self._compactor is not None:
+            self._compactor.cancel()
+            await asyncio.gather(self._compactor, return_exceptions=True)
         # ending the watch caches ends every open watch stream, so the HTTP server can drain quickly
         for reg in self.registries.values():
             await reg.stop()
