@@ -147,6 +147,12 @@ def main(argv: list[str] | None = None) -> int:
     p_server.add_argument("--disable-agent", action="store_true", help="run the control plane without a node")
     p_api = sub.add_parser("apiserver", help="run the API server alone")
     _add_apiserver_flags(p_api)
+    sub.add_parser("sim", help="simulated nodes for tests and benchmarks (see kyb sim --help)", add_help=False)
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["sim"]:
+        from kybernetes.sim import main as sim_main
+
+        return sim_main(argv[1:])
     args = parser.parse_args(argv)
     _setup_logging(args.verbosity)
     if args.command == "apiserver":

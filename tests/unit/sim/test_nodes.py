@@ -1,0 +1,182 @@
+"""SimulatedNodes against a real API server: registration, leases, pod lifecycle, graceful deletion."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+
+import pytest
+
+from kybernetes.client.rest import RESTClient, resource_path
+from kybernetes.machinery.errors import StatusError
+from kybernetes.sim.nodes import ANNOTATION_FAIL, ANNOTATION_RUN_SECONDS, SimulatedNodes, _parse_labels, _parse_taints
+from tests.conftest import start_cluster
+
+
+@pytest.fixture(scope="module")
+def sim_cluster(tmp_path_factory: pytest.TempPathFactory):
+    c = start_cluster(tmp_path_factory.mktemp("kyb-sim"))
+    yield c
+    c.stop()
+
+
+async def _sim(cluster, **kw):
+    client = RESTClient.from_kubeconfig(cluster.kubeconfig)
+    prefix = f"sim-{uuid.uuid4().hex[:6]}-"
+    sim = SimulatedNodes(client, name_prefix=prefix, **{"count": 2, "ready_delay": 0.1, "run_seconds": 0.5, **kw})
+    await sim.start()
+    return client, sim
+
+
+async def _until(fn, timeout: float = 8.0, step: float = 0.1):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = await fn()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(step)
+
+
+def _pod(name: str, node: str, *, restart: str = "Always", annotations: dict | None = None) -> dict:
+    return {"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": name, "annotations": annotations or {}},
+            "spec": {"nodeName": node, "restartPolicy": restart,
+                     "containers": [{"name": "c", "image": "busybox:1.36"}]}}
+
+
+def _phase_is(client, name: str, phase: str):
+    async def check():
+        pod = await client.get(resource_path("", "v1", "pods", "default", name))
+        return pod if (pod.get("status") or {}).get("phase") == phase else None
+    return check
+
+
+def test_parse_flags():
+    assert _parse_labels("a=1, b=x=y") == {"a": "1", "b": "x=y"}
+    assert _parse_taints("k=v:NoSchedule,gpu:NoExecute") == [
+        {"key": "k", "value": "v", "effect": "NoSchedule"}, {"key": "gpu", "effect": "NoExecute"}]
+    with pytest.raises(ValueError):
+        _parse_taints("novalue")
+
+
+async def test_nodes_registered_and_leases_renewed(sim_cluster):
+    client, sim = await _sim(sim_cluster, lease_interval=0.3, labels={"zone": "z1"},
+                             taints=[{"key": "sim", "effect": "NoSchedule"}])
+    try:
+        name = sim.node_names[1]
+        node = await client.get(resource_path("", "v1", "nodes", name=name))
+        st = node["status"]
+        assert st["capacity"] == {"cpu": "32", "memory": "256Gi", "pods": "110", "ephemeral-storage": "100Gi"}
+        assert st["allocatable"]["pods"] == "110"
+        conds = {c["type"]: c["status"] for c in st["conditions"]}
+        assert conds == {"Ready": "True", "MemoryPressure": "False", "DiskPressure": "False", "PIDPressure": "False"}
+        assert st["nodeInfo"]["kubeletVersion"] == "v1.32.0-kyb"
+        assert {"type": "InternalIP", "address": "192.0.2.2"} in st["addresses"]
+        labels = node["metadata"]["labels"]
+        assert labels["kubernetes.io/hostname"] == name and labels["zone"] == "z1"
+        assert node["spec"]["taints"][0]["key"] == "sim"
+        lease_path = resource_path("coordination.k8s.io", "v1", "leases", "kube-node-lease", name)
+        first = (await client.get(lease_path))["spec"]["renewTime"]
+
+        async def renewed():
+            return (await client.get(lease_path))["spec"]["renewTime"] != first
+        await _until(renewed, 3)
+        # stop_heartbeat: the lease stays put afterwards
+        sim.stop_heartbeat(name)
+        await asyncio.sleep(0.4)
+        frozen = (await client.get(lease_path))["spec"]["renewTime"]
+        await asyncio.sleep(0.8)
+        assert (await client.get(lease_path))["spec"]["renewTime"] == frozen
+    finally:
+        await sim.stop()
+        await client.close()
+
+
+async def test_pod_lifecycle(sim_cluster):
+    client, sim = await _sim(sim_cluster)
+    pods = resource_path("", "v1", "pods", "default")
+    node = sim.node_names[0]
+    try:
+        await client.create(pods, _pod("runs", node))
+        await client.create(pods, _pod("done", node, restart="Never"))
+        await client.create(pods, _pod("fails", node, restart="OnFailure",
+                                       annotations={ANNOTATION_FAIL: "true", ANNOTATION_RUN_SECONDS: "0.2"}))
+        pod = await _until(_phase_is(client, "runs", "Running"))
+        st = pod["status"]
+        conds = {c["type"]: c["status"] for c in st["conditions"]}
+        assert conds["Ready"] == conds["ContainersReady"] == conds["PodScheduled"] == conds["Initialized"] == "True"
+        cs = st["containerStatuses"][0]
+        assert cs["ready"] and cs["started"] and "running" in cs["state"] and cs["restartCount"] == 0
+        assert cs["containerID"].startswith("sim://") and cs["imageID"].startswith("sim://sha256:")
+        assert st["hostIP"] == "192.0.2.1" and st["podIP"].startswith("10.244.") and st["startTime"]
+
+        done = await _until(_phase_is(client, "done", "Succeeded"))
+        term = done["status"]["containerStatuses"][0]["state"]["terminated"]
+        assert term["exitCode"] == 0 and term["reason"] == "Completed"
+        failed = await _until(_phase_is(client, "fails", "Failed"))
+        term = failed["status"]["containerStatuses"][0]["state"]["terminated"]
+        assert term["exitCode"] == 1 and term["reason"] == "Error"
+        # the Always pod keeps running
+        assert (await client.get(f"{pods}/runs"))["status"]["phase"] == "Running"
+
+        # graceful deletion (default 30 s grace): the simulated kubelet finishes it at once
+        t0 = time.monotonic()
+        await client.delete(f"{pods}/runs")
+
+        async def gone():
+            try:
+                await client.get(f"{pods}/runs")
+            except StatusError as e:
+                return e.code == 404
+            return False
+        await _until(gone, 5)
+        assert time.monotonic() - t0 < 5
+    finally:
+        await sim.stop()
+        await client.close()
+
+
+async def test_ignores_pods_of_other_nodes(sim_cluster):
+    client, sim = await _sim(sim_cluster, count=1)
+    pods = resource_path("", "v1", "pods", "default")
+    try:
+        await client.create(pods, _pod("elsewhere", "not-a-sim-node"))
+        await client.create(pods, _pod("here", sim.node_names[0]))
+        await _until(_phase_is(client, "here", "Running"))
+        assert (await client.get(f"{pods}/elsewhere"))["status"].get("phase", "Pending") == "Pending"
+    finally:
+        await sim.stop()
+        await client.close()
+
+
+def test_main_runs_until_sigterm(sim_cluster):
+    import signal
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    prefix = f"cli-{uuid.uuid4().hex[:6]}-"
+    proc = subprocess.Popen([sys.executable, "-m", "kybernetes.sim", "--kubeconfig", str(sim_cluster.kubeconfig),
+                             "--nodes", "2", "--name-prefix", prefix, "--labels", "a=b", "--taints", "k=v:NoSchedule"],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        async def registered():
+            async with RESTClient.from_kubeconfig(sim_cluster.kubeconfig) as client:
+                try:
+                    node = await client.get(resource_path("", "v1", "nodes", name=f"{prefix}1"))
+                except StatusError:
+                    return None
+                return node
+        node = asyncio.run(_until(registered, 10, 0.2))
+        assert node["metadata"]["labels"]["a"] == "b"
+        assert node["spec"]["taints"] == [{"key": "k", "value": "v", "effect": "NoSchedule"}]
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(5)
