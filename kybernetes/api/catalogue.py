@@ -89,6 +89,11 @@ class ResourceInfo:
         return f"{self.group}/{self.version}" if self.group else self.version
 
     @property
+    def storage_api_version(self) -> str:
+        """The apiVersion objects of this resource are stored in (differs for versions sharing storage)."""
+        return f"{self.storage_group}/{self.storage_version}" if self.storage_group else self.storage_version
+
+    @property
     def list_kind(self) -> str:
         return self.kind + "List"
 

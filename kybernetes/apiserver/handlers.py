@@ -73,12 +73,11 @@ class ResourceAPI:
         return self.registries[(info.storage_group, info.storage_resource)]
 
     def _to_storage(self, info: ResourceInfo, obj: dict) -> dict:
-        storage_av = f"{info.storage_group}/{info.storage_version}" if info.storage_group else info.storage_version
-        if info.api_version == storage_av:
+        if info.api_version == info.storage_api_version:
             return obj
         from kybernetes.api import conversion
 
-        return conversion.convert(obj, storage_av)
+        return conversion.convert(obj, info.storage_api_version)
 
     def _from_storage(self, info: ResourceInfo, obj: dict) -> dict:
         if obj.get("apiVersion") == info.api_version:
@@ -151,8 +150,7 @@ class ResourceAPI:
         """Whether the answer is the stored JSON as is (no Table/metadata form, no version conversion)."""
         if parse_accept(request.headers.get("Accept", "")).as_:
             return False
-        storage_av = f"{info.storage_group}/{info.storage_version}" if info.storage_group else info.storage_version
-        return info.api_version == storage_av
+        return info.api_version == info.storage_api_version
 
     def _matcher(self, request: web.BaseRequest, info: ResourceInfo, reg: Registry) -> Callable[[dict], bool] | None:
         ls = request.query.get("labelSelector", "")
@@ -214,8 +212,7 @@ class ResourceAPI:
                                 continue_token=q.get("continue", ""), resource_version=rv,
                                 resource_version_match=rv_match)
         items = result.items
-        if info.api_version != (f"{info.storage_group}/{info.storage_version}" if info.storage_group
-                                else info.storage_version):
+        if info.api_version != info.storage_api_version:
             items = [self._from_storage(info, o) for o in items]
         meta: dict[str, Any] = {"resourceVersion": result.resource_version}
         if result.continue_token:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import copy
-import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +20,7 @@ from typing import Any
 from kybernetes.api.catalogue import ResourceInfo
 from kybernetes.api import validation
 from kybernetes.api.defaults import apply_defaults
+from kybernetes.machinery.quantity import parse_quantity
 from kybernetes.machinery.errors import FieldError
 
 __all__ = ["Strategy", "strategy_for", "FieldsFunc"]
@@ -269,16 +269,8 @@ def strategy_for(info: ResourceInfo) -> Strategy:
 _QOS_RESOURCES = ("cpu", "memory")
 
 
-@functools.lru_cache(maxsize=4096)
-def _quantity(text: Any) -> Any:
-    from kybernetes.machinery.quantity import parse_quantity
-
-    return parse_quantity(text)
-
-
 def pod_qos_class(spec: dict) -> str:
     """Upstream's QoS class of a pod spec: Guaranteed, Burstable or BestEffort."""
-    parse_quantity = _quantity
     requests: dict[str, Any] = {}
     limits: dict[str, Any] = {}
     guaranteed = True

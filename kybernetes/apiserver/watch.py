@@ -77,7 +77,7 @@ async def serve_watch(api: ResourceAPI, request: web.BaseRequest, info: Resource
     as_table = accept.as_ == "Table"
     include_object = q.get("includeObject", "Metadata")
     prefix = reg.list_prefix(namespace)
-    storage_av = f"{info.storage_group}/{info.storage_version}" if info.storage_group else info.storage_version
+    storage_av = info.storage_api_version
     convert = info.api_version != storage_av
 
     initial: list[dict] = []
