@@ -1,0 +1,342 @@
+"""What the scheduler knows about a node and the pods on it (upstream's framework.NodeInfo / PodInfo / Resource).
+
+A :class:`Resource` is a bundle of integer quantities: ``milli_cpu``, ``memory`` and ``ephemeral_storage`` (bytes),
+``allowed_pods`` and extended resources in ``scalar`` (name -> integer value).  :func:`pod_requests` computes what a
+pod asks for the way upstream does: the sum of its containers' requests (plus restartable "sidecar" init
+containers), or the largest single init container when that is bigger, plus ``spec.overhead``.  For scoring, a
+container without a CPU or memory request counts as 100m / 200Mi (:func:`pod_non_zero_requests`).
+
+A :class:`PodInfo` wraps a pod dict with the parsed data every plugin would otherwise recompute (requests, required
+and preferred affinity terms, host ports).  A :class:`NodeInfo` holds a node dict, its pods, the sum of their
+requests, the host ports in use and a ``generation`` bumped on every change so a snapshot can copy only changed
+nodes.  A :class:`Snapshot` is the list of NodeInfos one scheduling cycle sees.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+from kybernetes.machinery.quantity import milli_value, value
+
+__all__ = ["Resource", "PodInfo", "NodeInfo", "Snapshot", "pod_requests", "pod_non_zero_requests",
+           "DEFAULT_MILLI_CPU_REQUEST", "DEFAULT_MEMORY_REQUEST", "next_generation"]
+
+DEFAULT_MILLI_CPU_REQUEST = 100  # 0.1 core, upstream's non-zero default for scoring
+DEFAULT_MEMORY_REQUEST = 200 * 1024 * 1024  # 200 MiB
+
+_generation = itertools.count(1)
+
+
+def next_generation() -> int:
+    """A process-wide increasing counter: every NodeInfo change takes a fresh value."""
+    return next(_generation)
+
+
+@dataclass(slots=True)
+class Resource:
+    """Integer amounts of cpu (millicores), memory, ephemeral storage (bytes), pods and extended resources."""
+
+    milli_cpu: int = 0
+    memory: int = 0
+    ephemeral_storage: int = 0
+    allowed_pods: int = 0
+    scalar: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def from_list(cls, rl: dict[str, Any] | None) -> Resource:
+        """Parse a ResourceList (``{"cpu": "2", "memory": "1Gi", "pods": "110", "example.com/gpu": "1"}``)."""
+        r = cls()
+        for name, q in (rl or {}).items():
+            r.add_named(name, q)
+        return r
+
+    def add_named(self, name: str, q: Any) -> None:
+        if name == "cpu":
+            self.milli_cpu += milli_value(q)
+        elif name == "memory":
+            self.memory += value(q)
+        elif name == "ephemeral-storage":
+            self.ephemeral_storage += value(q)
+        elif name == "pods":
+            self.allowed_pods += value(q)
+        elif _is_scalar(name):
+            self.scalar[name] = self.scalar.get(name, 0) + value(q)
+
+    def add(self, other: Resource) -> None:
+        self.milli_cpu += other.milli_cpu
+        self.memory += other.memory
+        self.ephemeral_storage += other.ephemeral_storage
+        self.allowed_pods += other.allowed_pods
+        for k, v in other.scalar.items():
+            self.scalar[k] = self.scalar.get(k, 0) + v
+
+    def sub(self, other: Resource) -> None:
+        self.milli_cpu -= other.milli_cpu
+        self.memory -= other.memory
+        self.ephemeral_storage -= other.ephemeral_storage
+        self.allowed_pods -= other.allowed_pods
+        for k, v in other.scalar.items():
+            self.scalar[k] = self.scalar.get(k, 0) - v
+
+    def set_max(self, other: Resource) -> None:
+        self.milli_cpu = max(self.milli_cpu, other.milli_cpu)
+        self.memory = max(self.memory, other.memory)
+        self.ephemeral_storage = max(self.ephemeral_storage, other.ephemeral_storage)
+        for k, v in other.scalar.items():
+            self.scalar[k] = max(self.scalar.get(k, 0), v)
+
+    def clone(self) -> Resource:
+        return Resource(self.milli_cpu, self.memory, self.ephemeral_storage, self.allowed_pods, dict(self.scalar))
+
+    def get(self, name: str) -> int:
+        """The amount of one named resource (``cpu`` in millicores)."""
+        if name == "cpu":
+            return self.milli_cpu
+        if name == "memory":
+            return self.memory
+        if name == "ephemeral-storage":
+            return self.ephemeral_storage
+        if name == "pods":
+            return self.allowed_pods
+        return self.scalar.get(name, 0)
+
+
+def _is_scalar(name: str) -> bool:
+    """Extended (``example.com/gpu``), prefixed native, hugepages-* and attachable-volumes-* resources are scalar."""
+    return "/" in name or name.startswith(("hugepages-", "attachable-volumes-"))
+
+
+def _container_requests(c: dict[str, Any]) -> Resource:
+    return Resource.from_list((c.get("resources") or {}).get("requests"))
+
+
+def _requests(pod: dict[str, Any], non_zero: bool) -> Resource:
+    spec = pod.get("spec") or {}
+    total = Resource()
+    for c in spec.get("containers") or ():
+        r = _container_requests(c)
+        if non_zero:
+            _fill_non_zero(r)
+        total.add(r)
+    # init containers run one at a time before the app containers; restartable ones (sidecars) keep running
+    init_max = Resource()
+    sidecars = Resource()
+    for c in spec.get("initContainers") or ():
+        r = _container_requests(c)
+        if non_zero:
+            _fill_non_zero(r)
+        if c.get("restartPolicy") == "Always":
+            sidecars.add(r)
+            peak = sidecars.clone()
+        else:
+            peak = r.clone()
+            peak.add(sidecars)
+        init_max.set_max(peak)
+    total.add(sidecars)
+    total.set_max(init_max)
+    overhead = spec.get("overhead")
+    if overhead:
+        total.add(Resource.from_list(overhead))
+    return total
+
+
+def _fill_non_zero(r: Resource) -> None:
+    if r.milli_cpu == 0:
+        r.milli_cpu = DEFAULT_MILLI_CPU_REQUEST
+    if r.memory == 0:
+        r.memory = DEFAULT_MEMORY_REQUEST
+
+
+def pod_requests(pod: dict[str, Any]) -> Resource:
+    """What the pod requests (containers + sidecars, or the largest init container, + overhead)."""
+    return _requests(pod, False)
+
+
+def pod_non_zero_requests(pod: dict[str, Any]) -> Resource:
+    """As :func:`pod_requests`, counting a missing cpu/memory request as 100m / 200Mi (used by scoring)."""
+    return _requests(pod, True)
+
+
+class PodInfo:
+    """A pod and the parsed facts the plugins need.  ``pod`` is never modified."""
+
+    __slots__ = ("pod", "key", "uid", "namespace", "name", "labels", "requests", "non_zero_requests",
+                 "host_ports", "required_affinity_terms", "required_anti_affinity_terms",
+                 "preferred_affinity_terms", "preferred_anti_affinity_terms", "priority", "cache")
+
+    def __init__(self, pod: dict[str, Any]) -> None:
+        self.update(pod)
+
+    def update(self, pod: dict[str, Any]) -> None:
+        meta = pod.get("metadata") or {}
+        spec = pod.get("spec") or {}
+        self.pod = pod
+        self.namespace: str = meta.get("namespace", "")
+        self.name: str = meta.get("name", "")
+        self.key = f"{self.namespace}/{self.name}"
+        self.uid: str = meta.get("uid", "")
+        self.labels: dict[str, str] = meta.get("labels") or {}
+        self.requests = pod_requests(pod)
+        self.non_zero_requests = pod_non_zero_requests(pod)
+        ports: list[tuple[str, str, int]] = []
+        for c in itertools.chain(spec.get("containers") or (), spec.get("initContainers") or ()):
+            for p in c.get("ports") or ():
+                hp = p.get("hostPort")
+                if hp:
+                    ports.append((p.get("hostIP") or "0.0.0.0", p.get("protocol") or "TCP", int(hp)))
+        self.host_ports = ports
+        aff = spec.get("affinity") or {}
+        pa = aff.get("podAffinity") or {}
+        paa = aff.get("podAntiAffinity") or {}
+        # raw API terms; plugins that need compiled selectors cache them in ``cache``
+        self.required_affinity_terms: list[dict[str, Any]] = pa.get("requiredDuringSchedulingIgnoredDuringExecution") or []
+        self.required_anti_affinity_terms: list[dict[str, Any]] = paa.get("requiredDuringSchedulingIgnoredDuringExecution") or []
+        self.preferred_affinity_terms: list[dict[str, Any]] = pa.get("preferredDuringSchedulingIgnoredDuringExecution") or []
+        self.preferred_anti_affinity_terms: list[dict[str, Any]] = paa.get("preferredDuringSchedulingIgnoredDuringExecution") or []
+        self.priority: int = int(spec.get("priority") or 0)
+        self.cache: dict[str, Any] = {}  # per-plugin parsed data, keyed by plugin name
+
+    def __repr__(self) -> str:
+        return f"PodInfo({self.key})"
+
+
+class NodeInfo:
+    """A node, the pods assigned to it (bound or assumed) and the aggregates plugins read.
+
+    ``requested`` sums the pods' requests; ``non_zero_requested`` the same with scoring defaults;
+    ``used_ports`` holds ``(hostIP, protocol, port)`` triples; ``image_sizes`` maps every image name of the node's
+    ``status.images`` to its size; ``generation`` changes whenever anything here changes.
+    """
+
+    __slots__ = ("node", "name", "pods", "pods_with_affinity", "pods_with_required_anti_affinity", "requested",
+                 "non_zero_requested", "allocatable", "used_ports", "image_sizes", "generation", "labels",
+                 "taints", "unschedulable")
+
+    def __init__(self, node: dict[str, Any] | None = None) -> None:
+        self.node: dict[str, Any] | None = None
+        self.name = ""
+        self.pods: list[PodInfo] = []
+        self.pods_with_affinity: list[PodInfo] = []
+        self.pods_with_required_anti_affinity: list[PodInfo] = []
+        self.requested = Resource()
+        self.non_zero_requested = Resource()
+        self.allocatable = Resource()
+        self.used_ports: set[tuple[str, str, int]] = set()
+        self.image_sizes: dict[str, int] = {}
+        self.labels: dict[str, str] = {}
+        self.taints: list[dict[str, Any]] = []
+        self.unschedulable = False
+        self.generation = next_generation()
+        if node is not None:
+            self.set_node(node)
+
+    def set_node(self, node: dict[str, Any]) -> None:
+        """Install or replace the Node object (allocatable, labels, taints, images are re-read)."""
+        self.node = node
+        meta = node.get("metadata") or {}
+        spec = node.get("spec") or {}
+        status = node.get("status") or {}
+        self.name = meta.get("name", "")
+        self.labels = meta.get("labels") or {}
+        self.taints = spec.get("taints") or []
+        self.unschedulable = bool(spec.get("unschedulable"))
+        self.allocatable = Resource.from_list(status.get("allocatable") or status.get("capacity"))
+        sizes: dict[str, int] = {}
+        for img in status.get("images") or ():
+            for n in img.get("names") or ():
+                sizes[n] = int(img.get("sizeBytes") or 0)
+        self.image_sizes = sizes
+        self.generation = next_generation()
+
+    def remove_node(self) -> None:
+        self.node = None
+        self.generation = next_generation()
+
+    def add_pod(self, pi: PodInfo) -> None:
+        self.pods.append(pi)
+        if pi.required_affinity_terms or pi.required_anti_affinity_terms or pi.preferred_affinity_terms \
+                or pi.preferred_anti_affinity_terms:
+            self.pods_with_affinity.append(pi)
+        if pi.required_anti_affinity_terms:
+            self.pods_with_required_anti_affinity.append(pi)
+        self.requested.add(pi.requests)
+        self.non_zero_requested.add(pi.non_zero_requests)
+        self.used_ports.update(pi.host_ports)
+        self.generation = next_generation()
+
+    def remove_pod(self, key: str) -> PodInfo | None:
+        """Remove the pod with ``ns/name`` key; returns it, or None when it was not here."""
+        for i, pi in enumerate(self.pods):
+            if pi.key == key:
+                del self.pods[i]
+                break
+        else:
+            return None
+        self.pods_with_affinity = [p for p in self.pods_with_affinity if p.key != key]
+        self.pods_with_required_anti_affinity = [p for p in self.pods_with_required_anti_affinity if p.key != key]
+        self.requested.sub(pi.requests)
+        self.non_zero_requested.sub(pi.non_zero_requests)
+        if pi.host_ports:
+            self.used_ports = {hp for p in self.pods for hp in p.host_ports}
+        self.generation = next_generation()
+        return pi
+
+    def clone(self) -> NodeInfo:
+        """A copy whose pod lists and aggregates can change without touching this one (PodInfos are shared)."""
+        c = NodeInfo.__new__(NodeInfo)
+        c.node = self.node
+        c.name = self.name
+        c.pods = list(self.pods)
+        c.pods_with_affinity = list(self.pods_with_affinity)
+        c.pods_with_required_anti_affinity = list(self.pods_with_required_anti_affinity)
+        c.requested = self.requested.clone()
+        c.non_zero_requested = self.non_zero_requested.clone()
+        c.allocatable = self.allocatable
+        c.used_ports = set(self.used_ports)
+        c.image_sizes = self.image_sizes
+        c.labels = self.labels
+        c.taints = self.taints
+        c.unschedulable = self.unschedulable
+        c.generation = self.generation
+        return c
+
+    def __repr__(self) -> str:
+        return f"NodeInfo({self.name}, pods={len(self.pods)})"
+
+
+class Snapshot:
+    """The nodes one scheduling cycle sees: ``node_info_list`` (stable order) and ``get(name)``.
+
+    ``have_pods_with_affinity`` / ``have_pods_with_required_anti_affinity`` list the NodeInfos holding such pods,
+    so affinity plugins need not walk every node.
+    """
+
+    __slots__ = ("node_info_list", "node_info_map", "have_pods_with_affinity", "have_pods_with_required_anti_affinity",
+                 "generation")
+
+    def __init__(self, nodes: list[NodeInfo] | None = None) -> None:
+        self.node_info_list: list[NodeInfo] = []
+        self.node_info_map: dict[str, NodeInfo] = {}
+        self.have_pods_with_affinity: list[NodeInfo] = []
+        self.have_pods_with_required_anti_affinity: list[NodeInfo] = []
+        self.generation = 0
+        if nodes is not None:
+            self.set_nodes(nodes)
+
+    def set_nodes(self, nodes: list[NodeInfo]) -> None:
+        self.node_info_list = [n for n in nodes if n.node is not None]
+        self.node_info_map = {n.name: n for n in self.node_info_list}
+        self.refresh_affinity_lists()
+
+    def refresh_affinity_lists(self) -> None:
+        self.have_pods_with_affinity = [n for n in self.node_info_list if n.pods_with_affinity]
+        self.have_pods_with_required_anti_affinity = [n for n in self.node_info_list
+                                                      if n.pods_with_required_anti_affinity]
+
+    def get(self, name: str) -> NodeInfo | None:
+        return self.node_info_map.get(name)
+
+    def __len__(self) -> int:
+        return len(self.node_info_list)

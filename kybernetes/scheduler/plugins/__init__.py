@@ -1,0 +1,1 @@
+"""The default scheduler plugins, one module each (upstream's pkg/scheduler/framework/plugins)."""
