@@ -116,7 +116,12 @@ async def run_server(args: argparse.Namespace) -> None:
     server; the scheduler, controller manager and node agent join here as they arrive)."""
     from kybernetes.supervisor import Child, Supervisor
 
-    children = [Child("apiserver", _component_argv("apiserver", args))]
+    kubeconfig = str(Path(args.data_dir).resolve() / "kubeconfig" / "admin.yaml")
+    children = [
+        Child("apiserver", _component_argv("apiserver", args)),
+        Child("controller-manager", (sys.executable, "-m", "kybernetes", "controller-manager", "--kubeconfig",
+                                     kubeconfig, "-v", str(args.verbosity))),
+    ]
     await Supervisor(children).run()
 
 
@@ -148,11 +153,17 @@ def main(argv: list[str] | None = None) -> int:
     p_api = sub.add_parser("apiserver", help="run the API server alone")
     _add_apiserver_flags(p_api)
     sub.add_parser("sim", help="simulated nodes for tests and benchmarks (see kyb sim --help)", add_help=False)
+    sub.add_parser("controller-manager", help="run the controllers (see kyb controller-manager --help)",
+                   add_help=False)
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["sim"]:
         from kybernetes.sim import main as sim_main
 
         return sim_main(argv[1:])
+    if argv[:1] == ["controller-manager"]:
+        from kybernetes.controllers.app import main as cm_main
+
+        return cm_main(argv[1:])
     args = parser.parse_args(argv)
     _setup_logging(args.verbosity)
     if args.command == "apiserver":
