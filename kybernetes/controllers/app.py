@@ -52,7 +52,16 @@ async def _wait_for_api(client: RESTClient) -> None:
             delay = min(delay * 2, 2.0)
 
 
+async def _wait_for_file(path: str) -> None:
+    """Under ``kyb server`` the API server writes the kubeconfig on its first start: wait for it."""
+    import os
+
+    while not os.path.exists(path):
+        await asyncio.sleep(0.2)
+
+
 async def run(args: argparse.Namespace) -> None:
+    await _wait_for_file(args.kubeconfig)
     client = RESTClient.from_kubeconfig(args.kubeconfig)
     options = {"node_monitor_grace_period": args.node_monitor_grace_period,
                "terminated_pod_gc_threshold": args.terminated_pod_gc_threshold}
