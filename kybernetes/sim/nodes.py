@@ -1,6 +1,6 @@
 """Simulated nodes: Node objects, their Leases and a fake kubelet for the pods bound to them.
 
-A :class:`SimulatedNodes` registers ``count`` Nodes (capacity, addresses from TEST-NET-1 192.0.2.0/24, nodeInfo,
+A :class:`SimulatedNodes` registers ``count`` Nodes (capacity, unique addresses from 198.18.0.0/15, nodeInfo,
 labels, taints, Ready=True and the pressure conditions False), renews one ``coordination.k8s.io/v1`` Lease per node
 in ``kube-node-lease`` every ``lease_interval`` seconds and re-posts the Ready heartbeat through ``nodes/status``
 every ``status_interval`` seconds, as an idle kubelet does.
@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
+import ipaddress
 import logging
 import signal
 import time
@@ -53,6 +54,10 @@ LEASE_DURATION_SECONDS = 40
 WORKERS = 8
 
 _NODES = resource_path("", "v1", "nodes")
+_NODE_NET4 = int(ipaddress.IPv4Address("198.18.0.0"))  # 198.18.0.0/15
+_NODE_NET6 = int(ipaddress.IPv6Address("fd6b:7962:5349:ffff::"))
+_POD_NET4 = int(ipaddress.IPv4Address("10.128.0.0"))  # 10.128.0.0/9, a /24 per node
+_POD_NET6 = int(ipaddress.IPv6Address("fd6b:7962:5349::"))  # node index in bits 48..63 -> a /80 per node
 _PODS = resource_path("", "v1", "pods")
 
 
@@ -110,7 +115,7 @@ class SimulatedNodes:
                  memory: str = "256Gi", pods: int = 110, ephemeral_storage: str = "100Gi",
                  labels: dict[str, str] | None = None, taints: list[dict[str, str]] | None = None,
                  ready_delay: float = 0.5, run_seconds: float = 2.0, lease_interval: float = 10.0,
-                 status_interval: float = 40.0, workers: int = WORKERS) -> None:
+                 status_interval: float = 40.0, workers: int = WORKERS, dual_stack: bool = False) -> None:
         self.client = client
         self.count = count
         self.name_prefix = name_prefix
@@ -122,10 +127,13 @@ class SimulatedNodes:
         self.lease_interval = lease_interval
         self.status_interval = status_interval
         self.workers = workers
+        self.dual_stack = dual_stack
         self.node_names = [f"{name_prefix}{i}" for i in range(count)]
         self._node_index = {name: i for i, name in enumerate(self.node_names)}
         self._stopped_heartbeats: set[str] = set()
         self._ip_counters: dict[str, int] = {}
+        self._pod_hosts: dict[str, tuple[str, int]] = {}  # pod key -> (node, host number) while it holds an IP
+        self._used_hosts: dict[str, set[int]] = {}  # node -> host numbers in use
         self._first_seen: dict[str, float] = {}  # pod key -> monotonic time it was first seen Pending
         self._started_at: dict[str, float] = {}  # pod key -> monotonic time it became Running
         self.queue = WorkQueue(name="sim-pods")
@@ -135,9 +143,13 @@ class SimulatedNodes:
     # -- node objects --------------------------------------------------------------------------------------------
 
     def node_ip(self, name: str) -> str:
-        """The node's InternalIP: 192.0.2.x (TEST-NET-1, documentation only; nothing connects to it)."""
-        i = self._node_index[name]
-        return f"192.0.2.{i % 254 + 1}"
+        """The node's InternalIP, unique per node: from 198.18.0.0/15 (RFC 2544 benchmarking space; nothing
+        connects to it)."""
+        return str(ipaddress.IPv4Address(_NODE_NET4 + self._node_index[name] + 1))
+
+    def node_ip6(self, name: str) -> str:
+        """The node's IPv6 InternalIP (dual stack only), from a ULA /64 reserved for simulated nodes."""
+        return str(ipaddress.IPv6Address(_NODE_NET6 + self._node_index[name] + 1))
 
     def _node_conditions(self, transition: str) -> list[dict[str, Any]]:
         beat = _now()
@@ -154,7 +166,9 @@ class SimulatedNodes:
             "capacity": dict(self.capacity),
             "allocatable": dict(self.capacity),
             "conditions": self._node_conditions(transition or _now()),
-            "addresses": [{"type": "InternalIP", "address": self.node_ip(name)}, {"type": "Hostname", "address": name}],
+            "addresses": [{"type": "InternalIP", "address": self.node_ip(name)},
+                          *([{"type": "InternalIP", "address": self.node_ip6(name)}] if self.dual_stack else []),
+                          {"type": "Hostname", "address": name}],
             "daemonEndpoints": {"kubeletEndpoint": {"Port": 10250}},
             "nodeInfo": {"machineID": hashlib.md5(name.encode()).hexdigest(),
                          "systemUUID": str(uuid.uuid5(uuid.NAMESPACE_DNS, name)),
@@ -219,9 +233,12 @@ class SimulatedNodes:
         self._stopped_heartbeats.add(node_name)
 
     async def _every(self, interval: float, what: str, fn: Any) -> None:
+        """Call ``fn(node)`` for every node once per ``interval``, spread evenly over the interval (a burst of
+        thousands of writes at once would stall the API server for everyone else)."""
+        step = interval / max(1, len(self.node_names))
         while True:
-            await asyncio.sleep(interval)
             for name in self.node_names:
+                await asyncio.sleep(step)
                 if name in self._stopped_heartbeats:
                     continue
                 try:
@@ -268,6 +285,7 @@ class SimulatedNodes:
     def _forget(self, pod: dict[str, Any]) -> None:
         meta = pod.get("metadata") or {}
         key = f"{meta.get('namespace')}/{meta.get('name')}"
+        self._release_ip(key)
         self._first_seen.pop(key, None)
         self._started_at.pop(key, None)
         self.queue.forget(key)
@@ -348,10 +366,36 @@ class SimulatedNodes:
         except ValueError:
             return self.run_seconds
 
-    def _pod_ip(self, node: str) -> str:
-        n = self._ip_counters.get(node, 0) + 1
+    def _pod_host(self, key: str, node: str) -> int:
+        """A host number (1..254) unique among the node's current pods, kept while the pod exists."""
+        held = self._pod_hosts.get(key)
+        if held is not None and held[0] == node:
+            return held[1]
+        used = self._used_hosts.setdefault(node, set())
+        n = self._ip_counters.get(node, 0)
+        while True:
+            n = n % 254 + 1
+            if n not in used or len(used) >= 254:
+                break
         self._ip_counters[node] = n
-        return f"10.244.{self._node_index[node] % 256}.{n % 254 + 1}"
+        used.add(n)
+        self._pod_hosts[key] = (node, n)
+        return n
+
+    def _release_ip(self, key: str) -> None:
+        held = self._pod_hosts.pop(key, None)
+        if held is not None:
+            self._used_hosts.get(held[0], set()).discard(held[1])
+
+    def pod_ips(self, key: str, node: str) -> list[str]:
+        """The pod's IPs, unique in the cluster while the pod exists: IPv4 from the node's /24 of 10.128.0.0/9
+        (32,768 nodes) and, dual stack, IPv6 from the node's /80 of a ULA /48."""
+        i = self._node_index[node]
+        host = self._pod_host(key, node)
+        ips = [str(ipaddress.IPv4Address(_POD_NET4 + ((i % 32768) << 8) + host))]
+        if self.dual_stack:
+            ips.append(str(ipaddress.IPv6Address(_POD_NET6 + (i << 48) + host)))
+        return ips
 
     def _conditions(self, pod: dict[str, Any], ready: bool) -> list[dict[str, Any]]:
         now = _now()
@@ -383,11 +427,14 @@ class SimulatedNodes:
         spec, old = pod.get("spec") or {}, pod.get("status") or {}
         node = spec["nodeName"]
         now = _now()
-        host_ip = self.node_ip(node)
-        pod_ip = host_ip if spec.get("hostNetwork") else self._pod_ip(node)
+        host_ips = [self.node_ip(node), *([self.node_ip6(node)] if self.dual_stack else [])]
+        meta = pod.get("metadata") or {}
+        pod_ips = host_ips if spec.get("hostNetwork") else \
+            self.pod_ips(f"{meta.get('namespace')}/{meta.get('name')}", node)
         status: dict[str, Any] = {
             "phase": "Running", "conditions": self._conditions(pod, True),
-            "hostIP": host_ip, "hostIPs": [{"ip": host_ip}], "podIP": pod_ip, "podIPs": [{"ip": pod_ip}],
+            "hostIP": host_ips[0], "hostIPs": [{"ip": ip} for ip in host_ips], "podIP": pod_ips[0],
+            "podIPs": [{"ip": ip} for ip in pod_ips],
             "startTime": old.get("startTime") or now,
             "containerStatuses": self._container_statuses(
                 spec.get("containers") or [],
@@ -438,6 +485,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--ready-delay", type=float, default=0.5, help="seconds before a pod runs (default %(default)s)")
     p.add_argument("--run-seconds", type=float, default=2.0,
                    help="seconds a non-Always pod runs before it completes (default %(default)s)")
+    p.add_argument("--lease-interval", type=float, default=10.0,
+                   help="seconds between Lease renewals of a node (default %(default)s)")
+    p.add_argument("--status-interval", type=float, default=40.0,
+                   help="seconds between node status heartbeats (default %(default)s)")
+    p.add_argument("--dual-stack", action="store_true", help="give nodes and pods IPv6 addresses too")
     p.add_argument("-v", "--v", dest="verbosity", type=int, default=0, help="log verbosity")
     return p
 
@@ -446,7 +498,9 @@ async def _run(args: argparse.Namespace) -> None:
     client = RESTClient.from_kubeconfig(args.kubeconfig)
     sim = SimulatedNodes(client, count=args.nodes, name_prefix=args.name_prefix, cpu=args.cpu, memory=args.memory,
                          pods=args.pods, labels=_parse_labels(args.labels), taints=_parse_taints(args.taints),
-                         ready_delay=args.ready_delay, run_seconds=args.run_seconds)
+                         ready_delay=args.ready_delay, run_seconds=args.run_seconds,
+                         lease_interval=args.lease_interval, status_interval=args.status_interval,
+                         dual_stack=args.dual_stack)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

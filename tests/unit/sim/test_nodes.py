@@ -54,6 +54,24 @@ def _phase_is(client, name: str, phase: str):
     return check
 
 
+def test_addresses_are_unique_and_reused_only_after_release():
+    sim = SimulatedNodes(None, count=300, dual_stack=True)  # type: ignore[arg-type]
+    assert sim.node_ip("sim-node-0") == "198.18.0.1" and sim.node_ip("sim-node-299") == "198.18.1.44"
+    assert sim.node_ip6("sim-node-1") == "fd6b:7962:5349:ffff::2"
+    seen = set()
+    for node in ("sim-node-0", "sim-node-1", "sim-node-299"):
+        for p in range(200):
+            v4, v6 = sim.pod_ips(f"ns/{node}-{p}", node)
+            assert v4 not in seen and v6 not in seen
+            seen.update((v4, v6))
+    assert sim.pod_ips("ns/sim-node-0-5", "sim-node-0") == sim.pod_ips("ns/sim-node-0-5", "sim-node-0")  # stable
+    v4_5 = sim.pod_ips("ns/sim-node-0-5", "sim-node-0")[0]
+    sim._release_ip("ns/sim-node-0-5")
+    fresh = [sim.pod_ips(f"ns/new-{i}", "sim-node-0")[0] for i in range(55)]
+    assert v4_5 in fresh  # the freed host number comes back once the counter wraps
+    assert sim.pod_ips("ns/x", "sim-node-299")[0].startswith("10.129.43.")
+
+
 def test_parse_flags():
     assert _parse_labels("a=1, b=x=y") == {"a": "1", "b": "x=y"}
     assert _parse_taints("k=v:NoSchedule,gpu:NoExecute") == [
@@ -74,7 +92,7 @@ async def test_nodes_registered_and_leases_renewed(sim_cluster):
         conds = {c["type"]: c["status"] for c in st["conditions"]}
         assert conds == {"Ready": "True", "MemoryPressure": "False", "DiskPressure": "False", "PIDPressure": "False"}
         assert st["nodeInfo"]["kubeletVersion"] == "v1.32.0-kyb"
-        assert {"type": "InternalIP", "address": "192.0.2.2"} in st["addresses"]
+        assert {"type": "InternalIP", "address": "198.18.0.2"} in st["addresses"]
         labels = node["metadata"]["labels"]
         assert labels["kubernetes.io/hostname"] == name and labels["zone"] == "z1"
         assert node["spec"]["taints"][0]["key"] == "sim"
@@ -111,7 +129,7 @@ async def test_pod_lifecycle(sim_cluster):
         cs = st["containerStatuses"][0]
         assert cs["ready"] and cs["started"] and "running" in cs["state"] and cs["restartCount"] == 0
         assert cs["containerID"].startswith("sim://") and cs["imageID"].startswith("sim://sha256:")
-        assert st["hostIP"] == "192.0.2.1" and st["podIP"].startswith("10.244.") and st["startTime"]
+        assert st["hostIP"] == "198.18.0.1" and st["podIP"].startswith("10.128.0.") and st["startTime"]
 
         done = await _until(_phase_is(client, "done", "Succeeded"))
         term = done["status"]["containerStatuses"][0]["state"]["terminated"]
