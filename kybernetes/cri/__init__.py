@@ -1,0 +1,1 @@
+"""The container runtime behind a CRI-shaped interface (see :mod:`kybernetes.cri.api`)."""
