@@ -1,0 +1,122 @@
+"""Benchmark plumbing: start `kyb` components as processes on a scratch data dir, read their CPU and memory.
+
+``Components`` starts an API server (``start_apiserver``) and any other ``kyb`` subcommand (``start``) with the
+admin kubeconfig, keeps their logs in the data dir and stops everything (by PID, children first) on ``close()``.
+Every wait is bounded.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+__all__ = ["Components", "free_port", "rss_mb", "cpu_seconds", "pct"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def pct(values: list[float], p: float) -> float:
+    if not values:
+        return 0.0
+    values = sorted(values)
+    k = min(len(values) - 1, max(0, int(round(p / 100 * (len(values) - 1)))))
+    return values[k]
+
+
+class Components:
+    def __init__(self, keep: bool = False) -> None:
+        self.data = Path(tempfile.mkdtemp(prefix="kyb-bench-"))
+        self.keep = keep
+        self.procs: dict[str, subprocess.Popen] = {}
+        self.url = ""
+
+    @property
+    def kubeconfig(self) -> Path:
+        return self.data / "kubeconfig" / "admin.yaml"
+
+    def ssl_context(self) -> ssl.SSLContext:
+        ctx = ssl.create_default_context(cafile=str(self.data / "tls" / "ca.crt"))
+        ctx.load_cert_chain(str(self.data / "tls" / "admin.crt"), str(self.data / "tls" / "admin.key"))
+        return ctx
+
+    def _spawn(self, name: str, argv: list[str]) -> subprocess.Popen:
+        log = open(self.data / f"{name}.log", "wb")
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        proc = subprocess.Popen([sys.executable, "-m", "kybernetes", *argv], stdout=log, stderr=subprocess.STDOUT,
+                                cwd=ROOT, env=env)
+        self.procs[name] = proc
+        return proc
+
+    def start_apiserver(self, timeout: float = 30.0) -> None:
+        port = free_port()
+        self.url = f"https://127.0.0.1:{port}"
+        proc = self._spawn("apiserver", ["apiserver", "--data-dir", str(self.data), "--secure-port", str(port)])
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise SystemExit(f"apiserver exited with {proc.returncode}: {self.log_tail('apiserver')}")
+            if self.kubeconfig.exists():
+                try:
+                    with urllib.request.urlopen(f"{self.url}/readyz", context=self.ssl_context(), timeout=2) as r:
+                        if r.status == 200:
+                            return
+                except OSError:
+                    pass
+            time.sleep(0.05)
+        raise SystemExit("apiserver not ready in time")
+
+    def start(self, name: str, *argv: str) -> subprocess.Popen:
+        """Run ``kyb <argv...>`` (``--kubeconfig`` is appended) as component ``name``."""
+        return self._spawn(name, [*argv, "--kubeconfig", str(self.kubeconfig)])
+
+    def log_tail(self, name: str, n: int = 3000) -> str:
+        p = self.data / f"{name}.log"
+        return p.read_text(errors="replace")[-n:] if p.exists() else ""
+
+    def check_alive(self) -> None:
+        for name, proc in self.procs.items():
+            if proc.poll() is not None:
+                raise SystemExit(f"{name} exited with {proc.returncode}:\n{self.log_tail(name)}")
+
+    def close(self) -> None:
+        for name in reversed(list(self.procs)):
+            proc = self.procs[name]
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in self.procs.values():
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(5)
+        if not self.keep:
+            shutil.rmtree(self.data, ignore_errors=True)
