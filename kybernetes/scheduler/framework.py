@@ -5,6 +5,12 @@ subclass of :class:`Plugin` that overrides the methods it needs and lists them i
 framework calls only what a plugin really implements).  All methods are synchronous except ``permit``-waiting,
 ``pre_bind`` and ``bind``, which may touch the API and are coroutines.
 
+Extension point names (as listed in ``extension_points``): ``pre_enqueue``, ``queue_sort``, ``pre_filter``,
+``filter``, ``post_filter``, ``pre_score``, ``score``, ``normalize_score``, ``reserve`` (with ``unreserve``),
+``permit``, ``pre_bind``, ``bind``, ``post_bind``.  ``pre_filter_add_pod``/``pre_filter_remove_pod`` are called
+for every PreFilter plugin that overrides them.  A plugin that does not override ``events_to_register`` is
+requeued on any cluster event (as upstream treats plugins without EnqueueExtensions).
+
 Statuses follow upstream's codes: ``SUCCESS``; ``ERROR`` (an internal failure, the pod is retried);
 ``UNSCHEDULABLE`` (the pod does not fit now but preemption might help); ``UNSCHEDULABLE_AND_UNRESOLVABLE`` (no
 preemption can help on this node); ``WAIT`` (Permit); ``SKIP`` (a PreFilter/PreScore saying "nothing for me to do
@@ -26,6 +32,7 @@ from kybernetes.scheduler.nodeinfo import NodeInfo, PodInfo, Snapshot
 
 if TYPE_CHECKING:
     from kybernetes.client.events import EventRecorder
+    from kybernetes.client.informer import SharedInformerFactory
     from kybernetes.client.rest import RESTClient
 
 __all__ = ["Code", "Status", "CycleState", "PreFilterResult", "PostFilterResult", "ClusterEvent", "ActionType",
@@ -197,6 +204,21 @@ class Handle(Protocol):
 
     def parallelism(self) -> int: ...
 
+    # -- added with the framework runner (scheduler/profile.py) --------------------------------------------------
+
+    @property
+    def informers(self) -> SharedInformerFactory | None:
+        """The scheduler's shared informer factory (listers for PDBs, namespaces...); None in unit tests."""
+        ...
+
+    def get_waiting_pod(self, uid: str) -> Any:
+        """The pod waiting at Permit with this uid (``.allow(plugin)``, ``.reject(plugin, msg)``), or None."""
+        ...
+
+    def reject_waiting_pod(self, uid: str) -> bool:
+        """Reject the pod waiting at Permit with this uid (preemption of an assumed victim); False if none."""
+        ...
+
 
 class Plugin:
     """Base of every scheduler plugin.  Subclasses set ``name`` and override the extension points they implement,
@@ -218,8 +240,15 @@ class Plugin:
         """Cluster events that may make a pod this plugin rejected schedulable again."""
         return []
 
-    def less(self, a: PodInfo, b: PodInfo) -> bool:
-        """QueueSort: True when ``a`` should be scheduled before ``b``."""
+    def pre_enqueue(self, pod_info: PodInfo) -> Status:
+        """PreEnqueue: SUCCESS lets the pod into the active queue; a rejection keeps it parked (gated) until an
+        update of the pod makes every PreEnqueue plugin agree."""
+        return success()
+
+    def less(self, a: Any, b: Any) -> bool:
+        """QueueSort: True when ``a`` should be scheduled before ``b``.  Both are the queue's ``QueuedPodInfo``
+        (``.pod_info``, ``.priority``, ``.timestamp`` = when it last entered the queue).  A QueueSort plugin may
+        also offer ``sort_key(queued) -> tuple`` giving the same order; the queue then sorts by key (faster)."""
         raise NotImplementedError
 
     # -- filtering
