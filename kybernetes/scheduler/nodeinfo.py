@@ -118,7 +118,7 @@ def _requests(pod: dict[str, Any], non_zero: bool) -> Resource:
     for c in spec.get("containers") or ():
         r = _container_requests(c)
         if non_zero:
-            _fill_non_zero(r)
+            _fill_non_zero(r, c)
         total.add(r)
     # init containers run one at a time before the app containers; restartable ones (sidecars) keep running
     init_max = Resource()
@@ -126,7 +126,7 @@ def _requests(pod: dict[str, Any], non_zero: bool) -> Resource:
     for c in spec.get("initContainers") or ():
         r = _container_requests(c)
         if non_zero:
-            _fill_non_zero(r)
+            _fill_non_zero(r, c)
         if c.get("restartPolicy") == "Always":
             sidecars.add(r)
             peak = sidecars.clone()
@@ -142,10 +142,12 @@ def _requests(pod: dict[str, Any], non_zero: bool) -> Resource:
     return total
 
 
-def _fill_non_zero(r: Resource) -> None:
-    if r.milli_cpu == 0:
+def _fill_non_zero(r: Resource, c: dict[str, Any]) -> None:
+    """Upstream's GetNonzeroRequests: a missing cpu/memory request counts as the default; an explicit 0 stays 0."""
+    req = (c.get("resources") or {}).get("requests") or {}
+    if "cpu" not in req:
         r.milli_cpu = DEFAULT_MILLI_CPU_REQUEST
-    if r.memory == 0:
+    if "memory" not in req:
         r.memory = DEFAULT_MEMORY_REQUEST
 
 
