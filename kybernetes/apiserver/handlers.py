@@ -614,13 +614,8 @@ class ResourceAPI:
             cur.setdefault("spec", {})["finalizers"] = finalizers
             return cur
 
+        # once both spec.finalizers and metadata.finalizers are empty on a deleted namespace, the update removes it
         stored, _ = await reg.update("", name, mutate, subresource="finalize")
-        md = stored.get("metadata") or {}
-        if md.get("deletionTimestamp") and not finalizers and not md.get("finalizers"):
-            try:
-                await reg.store.delete(reg.key("", name))
-            except Exception:
-                pass
         return json_response(self._from_storage(info, stored))
 
 

@@ -464,10 +464,12 @@ class Registry:
                 md.pop("namespace", None)
             md["resourceVersion"] = old_md.get("resourceVersion")
             self.strategy.prepare_for_update(new, current, subresource=subresource)
-            errs = self.strategy.validate_update(new, current)
+            # pods/binding only sets spec.nodeName (checked by its handler); like upstream's BindingREST it is
+            # not a pod update, so ValidatePodUpdate (which forbids spec changes) does not apply.
+            errs = self.strategy.validate_update(new, current) if subresource != "binding" else []
             if errs:
                 raise errors.invalid(self.group, self.kind, name, errs)
-            if old_md.get("deletionTimestamp") and not md.get("finalizers"):
+            if old_md.get("deletionTimestamp") and not md.get("finalizers") and not self._spec_finalizers(new):
                 # the last finalizer is gone: the object goes away now
                 if dry_run:
                     return new, False
@@ -557,7 +559,32 @@ class Registry:
             elif policy == "Background":
                 finalizers = [f for f in finalizers if f not in ("orphan", "foregroundDeletion")]
             grace = self.strategy.graceful_seconds(current, options.grace_period_seconds)
-            if md.get("deletionTimestamp"):
+            if self._is_namespaces:
+                # A namespace is emptied by the namespace controller before it goes: it turns Terminating and
+                # stays while spec.finalizers (or metadata finalizers) are pending.
+                if md.get("deletionTimestamp"):
+                    if not finalizers and not self._spec_finalizers(current):
+                        try:
+                            return await self._delete_now(key, current, co.kv, options, name)
+                        except _Retry:
+                            continue
+                    if finalizers == (md.get("finalizers") or []):
+                        return current, False
+                    nmd["finalizers"] = finalizers
+                elif not finalizers and not self._spec_finalizers(current):
+                    try:
+                        return await self._delete_now(key, current, co.kv, options, name)
+                    except _Retry:
+                        continue
+                else:
+                    nmd["deletionTimestamp"] = now_rfc3339()
+                    nmd["deletionGracePeriodSeconds"] = 0
+                    if finalizers:
+                        nmd["finalizers"] = finalizers
+                    else:
+                        nmd.pop("finalizers", None)
+                    new.setdefault("status", {})["phase"] = "Terminating"
+            elif md.get("deletionTimestamp"):
                 # already being deleted: only a shorter grace period or a policy change applies
                 old_grace = md.get("deletionGracePeriodSeconds")
                 changed = finalizers != (md.get("finalizers") or [])
@@ -600,6 +627,14 @@ class Registry:
             nmd["resourceVersion"] = str(kv.mod_revision)
             return new, False
         raise errors.conflict(self.group, self.resource, name, errors.OPTIMISTIC_LOCK_ERROR_MSG)
+
+    def _spec_finalizers(self, obj: dict) -> list:
+        """A namespace's ``spec.finalizers`` (other resources have none)."""
+        return ((obj.get("spec") or {}).get("finalizers") or []) if self._is_namespaces else []
+
+    @property
+    def _is_namespaces(self) -> bool:
+        return self.group == "" and self.resource == "namespaces"
 
     async def _delete_now(self, key: str, current: dict, kv: KeyValue, options: DeleteOptions,
                           name: str) -> tuple[dict, bool]:

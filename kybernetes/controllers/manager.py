@@ -28,7 +28,12 @@ __all__ = ["ControllerManager", "CONTROLLERS", "enabled_controllers"]
 log = logging.getLogger(__name__)
 
 # name -> "module:Class" (modules under kybernetes.controllers)
-CONTROLLERS: dict[str, str] = {}
+CONTROLLERS: dict[str, str] = {
+    "garbagecollector": "garbagecollector:GarbageCollector",
+    "namespace": "namespace:NamespaceController",
+    "serviceaccount": "serviceaccount:ServiceAccountController",
+    "podgc": "podgc:PodGCController",
+}
 
 
 def enabled_controllers(spec: str = "*") -> list[str]:
