@@ -452,6 +452,11 @@ class Registry:
                 raise errors.conflict(self.group, self.resource, name, errors.OPTIMISTIC_LOCK_ERROR_MSG)
             new = mutate(deep_copy(current))
             md = new.setdefault("metadata", {})
+            if md.get("uid") and md["uid"] != old_md.get("uid"):
+                # a uid in the written object is a precondition (as upstream's update/patch)
+                raise errors.conflict(self.group, self.resource, name,
+                                      f"Precondition failed: UID in precondition: {md['uid']}, "
+                                      f"UID in object meta: {old_md.get('uid', '')}")
             for k in ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds",
                       "generation", "name"):
                 if k in old_md:

@@ -294,3 +294,17 @@ def test_openapi_v3_index_and_document(api: API) -> None:
     core = api.ok("GET", core_url)
     assert "io.k8s.api.core.v1.ConfigMap" in core["components"]["schemas"]
     assert api.call("GET", "/openapi/v3/apis/nosuch.example.com/v1").status == 404
+
+
+def test_uid_in_written_object_is_a_precondition(api, ns):
+    api.create_configmap(ns, "uidpre", {"a": "1"})
+    r = api.call("PATCH", f"/api/v1/namespaces/{ns}/configmaps/uidpre",
+                 {"metadata": {"uid": "00000000-0000-0000-0000-000000000000"}, "data": {"a": "2"}},
+                 headers={"Content-Type": "application/merge-patch+json"})
+    assert r.status == 409, r.body
+    assert "Precondition failed: UID in precondition: 00000000-" in r.json()["message"]
+    cm = api.ok("GET", f"/api/v1/namespaces/{ns}/configmaps/uidpre")
+    r = api.call("PATCH", f"/api/v1/namespaces/{ns}/configmaps/uidpre",
+                 {"metadata": {"uid": cm["metadata"]["uid"]}, "data": {"a": "3"}},
+                 headers={"Content-Type": "application/merge-patch+json"})
+    assert r.status == 200 and r.json()["data"]["a"] == "3"
