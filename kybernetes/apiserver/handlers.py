@@ -260,7 +260,10 @@ class ResourceAPI:
         elif av != info.api_version:
             raise errors.bad_request(
                 f"the API version in the data ({av}) does not match the expected API version ({info.api_version})")
+        raw = obj.pop("data", _ABSENT) if info.plural == "controllerrevisions" else _ABSENT
         _drop_nulls(obj)
+        if raw is not _ABSENT:
+            obj["data"] = raw  # a RawExtension: kept byte for byte (nulls included), as upstream stores it
         md = obj.get("metadata")
         if md is None:
             obj["metadata"] = {}
@@ -630,6 +633,9 @@ def _create_shape_key(obj: dict, manager: str, api_version: str, ignoring: bool)
     md = obj["metadata"]
     stripped = {**obj, "metadata": {k: v for k, v in md.items() if k not in _IDENTITY_META}}
     return orjson.dumps([manager, api_version, ignoring, stripped], option=orjson.OPT_SORT_KEYS)
+
+
+_ABSENT = object()
 
 
 def _drop_nulls(value: Any) -> None:

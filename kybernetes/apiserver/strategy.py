@@ -150,6 +150,9 @@ def _field_funcs() -> dict[tuple[str, str], FieldsFunc]:
 
 _FIELDS = _field_funcs()
 
+DS_TEMPLATE_GENERATION = "deprecated.daemonset.template.generation"
+
+
 @dataclass(slots=True)
 class Strategy:
     """How one resource behaves at the API (see module docstring)."""
@@ -186,6 +189,9 @@ class Strategy:
             _normalize_cluster_ips(obj, None)
         if (self.group, self.resource) == ("rbac.authorization.k8s.io", "clusterroles"):
             obj.setdefault("rules", None)  # Go writes the nil slice as null (no omitempty)
+        if (self.group, self.resource) == ("apps", "daemonsets"):
+            # apps/v1 carries the internal templateGeneration in this annotation (1 at creation)
+            md.setdefault("annotations", {})[DS_TEMPLATE_GENERATION] = "1"
         if (self.group, self.resource) == ("", "namespaces"):
             obj["spec"] = {"finalizers": ["kubernetes"], **(obj.get("spec") or {})}
             obj["status"] = {"phase": "Active"}
@@ -213,10 +219,21 @@ class Strategy:
                 for k, v in old.items():
                     if k not in ("status", "metadata", "apiVersion", "kind"):
                         new[k] = v
+            elif subresource == "binding":
+                pass  # pods/binding sets spec.nodeName and the PodScheduled condition together
             elif "status" in old:
                 new["status"] = old["status"]
             else:
                 new.pop("status", None)
+        if (self.group, self.resource) == ("apps", "daemonsets") and subresource == "":
+            old_gen = ((old.get("metadata") or {}).get("annotations") or {}).get(DS_TEMPLATE_GENERATION, "1")
+            try:
+                tgen = int(old_gen)
+            except ValueError:
+                tgen = 1
+            if (new.get("spec") or {}).get("template") != (old.get("spec") or {}).get("template"):
+                tgen += 1
+            new["metadata"].setdefault("annotations", {})[DS_TEMPLATE_GENERATION] = str(tgen)
         if self.track_generation:
             gen = (old.get("metadata") or {}).get("generation") or 1
             if _spec_changed(new, old):

@@ -33,6 +33,8 @@ CONTROLLERS: dict[str, str] = {
     "namespace": "namespace:NamespaceController",
     "serviceaccount": "serviceaccount:ServiceAccountController",
     "podgc": "podgc:PodGCController",
+    "statefulset": "statefulset:StatefulSetController",
+    "daemonset": "daemonset:DaemonSetController",
 }
 
 

@@ -240,3 +240,23 @@ def test_explain_prints_field_documentation(k32: Kubectl) -> None:
     for field in ("exec\t<ExecAction>", "failureThreshold\t<integer>", "httpGet\t<HTTPGetAction>",
                   "initialDelaySeconds\t<integer>", "tcpSocket\t<TCPSocketAction>"):
         assert field in out, (field, out)
+
+
+def test_daemonset_template_generation_annotation_and_revision_data_kept(api, ns):
+    ds = {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "tg"},
+          "spec": {"selector": {"matchLabels": {"a": "b"}},
+                   "template": {"metadata": {"labels": {"a": "b"}},
+                                "spec": {"containers": [{"name": "c", "image": "busybox"}]}}}}
+    out = api.ok("POST", f"/apis/apps/v1/namespaces/{ns}/daemonsets", ds)
+    assert out["metadata"]["annotations"]["deprecated.daemonset.template.generation"] == "1"
+    out = api.ok("PATCH", f"/apis/apps/v1/namespaces/{ns}/daemonsets/tg", {"metadata": {"labels": {"x": "y"}}},
+                 headers={"Content-Type": "application/merge-patch+json"})
+    assert out["metadata"]["annotations"]["deprecated.daemonset.template.generation"] == "1"
+    out = api.ok("PATCH", f"/apis/apps/v1/namespaces/{ns}/daemonsets/tg",
+                 {"spec": {"template": {"spec": {"containers": [{"name": "c", "image": "busybox:2"}]}}}},
+                 headers={"Content-Type": "application/strategic-merge-patch+json"})
+    assert out["metadata"]["annotations"]["deprecated.daemonset.template.generation"] == "2"
+    cr = {"apiVersion": "apps/v1", "kind": "ControllerRevision", "metadata": {"name": "tg-1"}, "revision": 1,
+          "data": {"spec": {"template": {"metadata": {"creationTimestamp": None}, "$patch": "replace"}}}}
+    out = api.ok("POST", f"/apis/apps/v1/namespaces/{ns}/controllerrevisions", cr)
+    assert out["data"]["spec"]["template"]["metadata"] == {"creationTimestamp": None}
