@@ -35,6 +35,9 @@ CONTROLLERS: dict[str, str] = {
     "podgc": "podgc:PodGCController",
     "statefulset": "statefulset:StatefulSetController",
     "daemonset": "daemonset:DaemonSetController",
+    "job": "job:JobController",
+    "cronjob": "cronjob:CronJobController",
+    "ttl-after-finished": "ttlafterfinished:TTLAfterFinishedController",
 }
 
 

@@ -336,7 +336,7 @@ class SimulatedNodes:
         if meta.get("deletionTimestamp"):
             if phase not in ("Succeeded", "Failed") or any(
                     "terminated" not in (cs.get("state") or {}) for cs in status.get("containerStatuses") or []):
-                await self.client.patch(status_path, {"status": self._finished_status(pod)})
+                await self.client.patch(status_path, {"status": self._finished_status(pod, killed=True)})
             await self.client.delete(resource_path("", "v1", "pods", ns, name),
                                      {"apiVersion": "v1", "kind": "DeleteOptions", "gracePeriodSeconds": 0,
                                       "preconditions": {"uid": meta.get("uid")}})
@@ -456,13 +456,16 @@ class SimulatedNodes:
                 spec["initContainers"], lambda c: {"ready": True, "started": False, "state": _terminated(0, now)})
         return status
 
-    def _finished_status(self, pod: dict[str, Any]) -> dict[str, Any]:
+    def _finished_status(self, pod: dict[str, Any], *, killed: bool = False) -> dict[str, Any]:
         """Terminal status, for a natural end or a kill on deletion: containers terminated (exit 1 with the fail
-        annotation, else 0), phase Failed or Succeeded."""
+        annotation, else 0; killed by deletion: exit 143, as a process ended by SIGTERM), phase Failed or
+        Succeeded from the exit codes, as the kubelet decides it."""
         spec, meta, old = pod.get("spec") or {}, pod.get("metadata") or {}, pod.get("status") or {}
         failed = ((meta.get("annotations") or {}).get(ANNOTATION_FAIL) == "true")
-        # On deletion the containers are killed: exit 0 for a clean stop unless told to fail.
         code = 1 if failed else 0
+        if killed and old.get("phase") not in ("Succeeded", "Failed"):
+            code = 143
+            failed = True
         started = {cs.get("name"): ((cs.get("state") or {}).get("running") or {}).get("startedAt")
                    for cs in old.get("containerStatuses") or []}
         prev_ids = {cs.get("name"): cs.get("containerID") for cs in old.get("containerStatuses") or []}
