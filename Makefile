@@ -3,8 +3,8 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 # Debian packages the cluster needs at run time, and those the tests need (installed when root and missing).
-SYSTEM_PACKAGES ?= ca-certificates
-TEST_SYSTEM_PACKAGES ?= etcd-server
+SYSTEM_PACKAGES ?= ca-certificates crun runc containernetworking-plugins busybox-static nftables iptables iproute2
+TEST_SYSTEM_PACKAGES ?= etcd-server docker-registry
 DATA_DIR ?= $(if $(filter 0,$(shell id -u)),/var/lib/kybernetes,$(HOME)/.local/share/kybernetes)
 
 .PHONY: up install install-system install-test test test-fast bench clean
