@@ -38,6 +38,11 @@ CONTROLLERS: dict[str, str] = {
     "job": "job:JobController",
     "cronjob": "cronjob:CronJobController",
     "ttl-after-finished": "ttlafterfinished:TTLAfterFinishedController",
+    "endpoints": "endpoints:EndpointsController",
+    "endpointslice": "endpointslice:EndpointSliceController",
+    "endpointslicemirroring": "endpointslicemirroring:EndpointSliceMirroringController",
+    "nodelifecycle": "nodelifecycle:NodeLifecycleController",
+    "disruption": "disruption:DisruptionController",
 }
 
 
