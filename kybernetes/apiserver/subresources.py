@@ -206,6 +206,17 @@ async def serve_eviction(api: ResourceAPI, request: web.BaseRequest, info: Resou
             status = pdb.get("status") or {}
             if status.get("observedGeneration", 0) < pmd.get("generation", 1):
                 raise _too_many(f"The disruption budget {pmd['name']} is still being processed by the server.")
+            ready = any(c.get("type") == "Ready" and c.get("status") == "True"
+                        for c in (pod.get("status") or {}).get("conditions") or ())
+            policy = (pdb.get("spec") or {}).get("unhealthyPodEvictionPolicy") or "IfHealthyBudget"
+            if not ready and (policy == "AlwaysAllow" or (
+                    status.get("desiredHealthy", 0) > 0
+                    and status.get("currentHealthy", 0) >= status.get("desiredHealthy", 0))):
+                # an unhealthy pod does not count towards the budget: evict it without taking a disruption,
+                # as long as it is still the pod that was checked
+                opts.precondition_rv = opts.precondition_rv or md.get("resourceVersion")
+                await pods.delete(namespace, name, opts)
+                return json_response(_success(), 201)
             if status.get("disruptionsAllowed", 0) <= 0:
                 raise _too_many(
                     f"The disruption budget {pmd['name']} needs {status.get('desiredHealthy', 0)} healthy pods and "
