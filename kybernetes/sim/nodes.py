@@ -243,6 +243,12 @@ class SimulatedNodes:
             raise KeyError(node_name)
         self._stopped_heartbeats.add(node_name)
 
+    def resume_heartbeat(self, node_name: str) -> None:
+        """Undo :meth:`stop_heartbeat`: the node renews its Lease and status again from the next round."""
+        if node_name not in self._node_index:
+            raise KeyError(node_name)
+        self._stopped_heartbeats.discard(node_name)
+
     async def _every(self, interval: float, what: str, fn: Any) -> None:
         """Call ``fn(node)`` for every node once per ``interval``, spread evenly over the interval (a burst of
         thousands of writes at once would stall the API server for everyone else)."""
