@@ -33,6 +33,7 @@ from kybernetes.machinery.strategicpatch import apply_strategic_merge_patch
 
 from . import tables
 from .negotiation import json_response, method_not_allowed, parse_accept, path_not_found, read_body
+from .podlogs import KubeletClientConfig
 from .registry import DeleteOptions, Registry, deep_copy, now_rfc3339, with_resource_version
 from .requestinfo import RequestInfo
 
@@ -64,9 +65,11 @@ def _dry_run(request: web.BaseRequest) -> bool:
 class ResourceAPI:
     """The resource handlers over a catalogue and its registries."""
 
-    def __init__(self, catalogue: Catalogue, registries: dict[tuple[str, str], Registry]) -> None:
+    def __init__(self, catalogue: Catalogue, registries: dict[tuple[str, str], Registry],
+                 kubelets: KubeletClientConfig | None = None) -> None:
         self.catalogue = catalogue
         self.registries = registries
+        self.kubelets = kubelets
 
     # -- lookup --------------------------------------------------------------------------------------------
     def registry_for(self, info: ResourceInfo) -> Registry:
@@ -590,6 +593,10 @@ class ResourceAPI:
             return await self._patch(request, info, namespace, name, "status")
         if sub == "finalize" and info.plural == "namespaces":
             return await self._finalize_namespace(request, info, name)
+        if sub == "log" and info.plural == "pods" and self.kubelets is not None:
+            from .podlogs import serve_pod_log
+
+            return await serve_pod_log(self, request, namespace, name, self.kubelets)
         if sub == "scale":
             from .subresources import serve_scale
 

@@ -40,6 +40,8 @@ class ClusterPKI:
     serving_key: Path
     admin_cert: Path
     admin_key: Path
+    kubelet_client_cert: Path
+    kubelet_client_key: Path
     token_file: Path
 
 
@@ -177,11 +179,13 @@ def ensure_pki(data_dir: Path, *, service_ips: tuple[str, ...] = (), bind_addres
         serving_key=d / "serving.key",
         admin_cert=d / "admin.crt",
         admin_key=d / "admin.key",
+        kubelet_client_cert=d / "kubelet-client.crt",
+        kubelet_client_key=d / "kubelet-client.key",
         token_file=d / "tokens.csv",
     )
     if not (pki.ca_cert.exists() and pki.ca_key.exists()):
         _make_ca(pki)
-        for p in (pki.serving_cert, pki.admin_cert):
+        for p in (pki.serving_cert, pki.admin_cert, pki.kubelet_client_cert):
             p.unlink(missing_ok=True)
     extra = tuple(service_ips)
     if bind_address and bind_address not in ("0.0.0.0", "::"):
@@ -193,6 +197,9 @@ def ensure_pki(data_dir: Path, *, service_ips: tuple[str, ...] = (), bind_addres
     if not pki.admin_cert.exists():
         _sign(pki, cn="admin", orgs=("system:masters",), server=False,
               cert_path=pki.admin_cert, key_path=pki.admin_key)
+    if not pki.kubelet_client_cert.exists():
+        _sign(pki, cn="kube-apiserver-kubelet-client", orgs=("system:masters",), server=False,
+              cert_path=pki.kubelet_client_cert, key_path=pki.kubelet_client_key)
     if not pki.token_file.exists():
         token = secrets.token_hex(24)
         _write_private(pki.token_file, f'{token},admin,admin-token,"system:masters"\n'.encode())

@@ -28,6 +28,7 @@ from .admission import Admission
 from .allocation import ServiceAllocator
 from .authn import PUBLIC_PATHS, Authenticator
 from .handlers import ResourceAPI
+from .podlogs import KubeletClientConfig
 from .metrics import Metrics
 from .negotiation import json_response, path_not_found, status_response
 from .registry import Registry
@@ -66,6 +67,8 @@ class ServerConfig:
     advertise_address: str = ""
     event_ttl: int = 3600
     compaction_interval: float = 0.0  # seconds; 0 = the store compacts itself (the SQLite backend does)
+    kubelet_client_cert: Path | None = None  # presented to kubelets (pods/log); verified with client_ca
+    kubelet_client_key: Path | None = None
 
 
 def storage_prefix(info: ResourceInfo) -> str:
@@ -116,7 +119,8 @@ class APIServer:
         for reg in self.registries.values():
             reg.namespace_exists = namespace_phase
             reg.admission = admission
-        self.api = ResourceAPI(self.catalogue, self.registries)
+        self.kubelets = KubeletClientConfig(config.client_ca, config.kubelet_client_cert, config.kubelet_client_key)
+        self.api = ResourceAPI(self.catalogue, self.registries, self.kubelets)
         self.authn = Authenticator(config.token_file)
         self.metrics = Metrics()
         self.ready = False
@@ -163,6 +167,7 @@ class APIServer:
             await reg.stop()
         if self._runner is not None:
             await self._runner.cleanup()
+        await self.kubelets.close()
 
     @property
     def port(self) -> int:

@@ -169,7 +169,7 @@ class SimulatedNodes:
             "addresses": [{"type": "InternalIP", "address": self.node_ip(name)},
                           *([{"type": "InternalIP", "address": self.node_ip6(name)}] if self.dual_stack else []),
                           {"type": "Hostname", "address": name}],
-            "daemonEndpoints": {"kubeletEndpoint": {"Port": 10250}},
+            "daemonEndpoints": {"kubeletEndpoint": {"Port": 0}},  # no kubelet server: logs are refused
             "nodeInfo": {"machineID": hashlib.md5(name.encode()).hexdigest(),
                          "systemUUID": str(uuid.uuid5(uuid.NAMESPACE_DNS, name)),
                          "bootID": str(uuid.uuid5(uuid.NAMESPACE_URL, name)),
