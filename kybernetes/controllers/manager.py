@@ -29,6 +29,9 @@ log = logging.getLogger(__name__)
 
 # name -> "module:Class" (modules under kybernetes.controllers)
 CONTROLLERS: dict[str, str] = {
+    "replicaset": "replicaset:ReplicaSetController",
+    "replicationcontroller": "replicaset:ReplicationControllerController",
+    "deployment": "deployment:DeploymentController",
     "garbagecollector": "garbagecollector:GarbageCollector",
     "namespace": "namespace:NamespaceController",
     "serviceaccount": "serviceaccount:ServiceAccountController",
