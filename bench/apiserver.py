@@ -18,9 +18,7 @@ import asyncio
 import os
 import shutil
 import signal
-import socket
 import ssl
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -31,20 +29,9 @@ import aiohttp
 import orjson
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def rss_mb(pid: int) -> float:
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
+from bench.cluster import free_port, pct, rss_mb  # noqa: E402
 
 
 def pod(name: str, ns: str) -> dict:
@@ -94,14 +81,6 @@ def run_wrk(script: str, url: str, env: dict[str, str], seconds: float, connecti
         elif "requests in" in line:
             res["requests"] = float(parts[0])
     return res
-
-
-def pct(values: list[float], p: float) -> float:
-    if not values:
-        return 0.0
-    values = sorted(values)
-    k = min(len(values) - 1, max(0, int(round(p / 100 * (len(values) - 1)))))
-    return values[k]
 
 
 async def wait_ready(url: str, ctx: ssl.SSLContext, proc: subprocess.Popen, timeout: float = 30) -> float:
