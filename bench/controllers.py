@@ -113,10 +113,7 @@ async def run(args: argparse.Namespace, comps: Components) -> None:
                             break
                         await asyncio.sleep(0.2 * (attempt + 1))
 
-        last_report = time.monotonic()
-
         async def reporter() -> None:
-            nonlocal last_report
             while True:
                 await asyncio.sleep(10)
                 comps.check_alive()
