@@ -75,6 +75,7 @@ async def serve_watch(api: ResourceAPI, request: web.BaseRequest, info: Resource
 
     accept = parse_accept(request.headers.get("Accept", ""))
     as_table = accept.as_ == "Table"
+    as_metadata = accept.as_ in ("PartialObjectMetadata", "PartialObjectMetadataList")
     include_object = q.get("includeObject", "Metadata")
     prefix = reg.list_prefix(namespace)
     storage_av = info.storage_api_version
@@ -128,6 +129,8 @@ async def serve_watch(api: ResourceAPI, request: web.BaseRequest, info: Resource
                                     list_meta={"resourceVersion": str(revision)})
             sent_columns[0] = True
             return _line(etype, orjson.dumps(table))
+        if as_metadata:
+            return _line(etype, orjson.dumps(tables.partial_metadata(obj, accept.version)))
         if convert:
             return _line(etype, _encode_object(key, revision, info.api_version, api._from_storage(info, obj)))
         return _line(etype, _encode_object(key, revision, storage_av, obj))
@@ -136,6 +139,9 @@ async def serve_watch(api: ResourceAPI, request: web.BaseRequest, info: Resource
         md: dict[str, Any] = {"resourceVersion": str(revision)}
         if initial_end:
             md["annotations"] = {"k8s.io/initial-events-end": "true"}
+        if as_metadata:
+            return _line("BOOKMARK", orjson.dumps({"kind": "PartialObjectMetadata",
+                                                   "apiVersion": f"meta.k8s.io/{accept.version}", "metadata": md}))
         return _line("BOOKMARK", orjson.dumps({"kind": info.kind, "apiVersion": info.api_version, "metadata": md}))
 
     deadline = time.monotonic() + timeout

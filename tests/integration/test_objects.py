@@ -3,6 +3,7 @@ manifests, `kubectl get` headers, invalid objects as kubectl prints them, and `k
 
 from __future__ import annotations
 
+import json
 import uuid
 from pathlib import Path
 from typing import Any
@@ -260,3 +261,16 @@ def test_daemonset_template_generation_annotation_and_revision_data_kept(api, ns
           "data": {"spec": {"template": {"metadata": {"creationTimestamp": None}, "$patch": "replace"}}}}
     out = api.ok("POST", f"/apis/apps/v1/namespaces/{ns}/controllerrevisions", cr)
     assert out["data"]["spec"]["template"]["metadata"] == {"creationTimestamp": None}
+
+
+def test_watch_as_partial_object_metadata(api, ns):
+    api.create_configmap(ns, "meta-w", {"big": "x" * 1000})
+    accept = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1"
+    r = api.call("GET", f"/api/v1/namespaces/{ns}/configmaps?watch=true&resourceVersion=0&timeoutSeconds=1"
+                 "&allowWatchBookmarks=true", headers={"Accept": accept}, timeout=10)
+    assert r.status == 200
+    events = [json.loads(line) for line in r.body.splitlines() if line.strip()]
+    added = [e for e in events if e["type"] == "ADDED"]
+    assert added and added[0]["object"]["kind"] == "PartialObjectMetadata"
+    assert added[0]["object"]["apiVersion"] == "meta.k8s.io/v1"
+    assert added[0]["object"]["metadata"]["name"] == "meta-w" and "data" not in added[0]["object"]
