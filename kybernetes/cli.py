@@ -73,6 +73,7 @@ async def run_apiserver(args: argparse.Namespace, *, announce: bool) -> None:
         tls_cert=pki.serving_cert, tls_key=pki.serving_key, client_ca=pki.ca_cert, token_file=pki.token_file,
         advertise_address=args.advertise_address, event_ttl=args.event_ttl,
         compaction_interval=300.0 if args.etcd_servers else 0.0,
+        kubelet_client_cert=pki.kubelet_client_cert, kubelet_client_key=pki.kubelet_client_key,
     )
     server = APIServer(store, config)
     # The watch caches hold millions of small, acyclic, long-lived JSON objects: frequent cyclic collections of
@@ -121,6 +122,9 @@ async def run_server(args: argparse.Namespace) -> None:
         Child("apiserver", _component_argv("apiserver", args)),
         Child("controller-manager", (sys.executable, "-m", "kybernetes", "controller-manager", "--kubeconfig",
                                      kubeconfig, "-v", str(args.verbosity))),
+        # like the controller manager, waits (retrying) until the kubeconfig exists and the API server answers
+        Child("scheduler", (sys.executable, "-m", "kybernetes", "scheduler", "--kubeconfig", kubeconfig,
+                            "-v", str(args.verbosity))),
     ]
     await Supervisor(children).run()
 
@@ -155,6 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("sim", help="simulated nodes for tests and benchmarks (see kyb sim --help)", add_help=False)
     sub.add_parser("controller-manager", help="run the controllers (see kyb controller-manager --help)",
                    add_help=False)
+    sub.add_parser("scheduler", help="run the scheduler (see kyb scheduler --help)", add_help=False)
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["sim"]:
         from kybernetes.sim import main as sim_main
@@ -164,6 +169,10 @@ def main(argv: list[str] | None = None) -> int:
         from kybernetes.controllers.app import main as cm_main
 
         return cm_main(argv[1:])
+    if argv[:1] == ["scheduler"]:
+        from kybernetes.scheduler.app import main as scheduler_main
+
+        return scheduler_main(argv[1:])
     args = parser.parse_args(argv)
     _setup_logging(args.verbosity)
     if args.command == "apiserver":

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import IntEnum
+from collections.abc import Hashable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from kybernetes.scheduler.nodeinfo import NodeInfo, PodInfo, Snapshot
@@ -235,6 +236,16 @@ class Plugin:
         self.handle = handle
         self.args = args or {}
 
+    # -- memoization (optional)
+    def signature(self, pod_info: PodInfo) -> Hashable | None:
+        """Opt-in memoization of Filter and raw Score results across pods.  Return a hashable key capturing
+        everything of the pod that this plugin's ``filter``/``score`` (and the PreFilter/PreScore state they read)
+        depend on, when their results are a function of that key and the NodeInfo alone -- not of other nodes,
+        other pods' cycle state or time.  The framework then reuses a result for a node whose NodeInfo did not
+        change (same generation) when an equal key comes again (identical replicas).  None (the default): never
+        memoized.  Must be cheap (cache it in ``pod_info.cache``)."""
+        return None
+
     # -- queue
     def events_to_register(self) -> list[ClusterEvent]:
         """Cluster events that may make a pod this plugin rejected schedulable again."""
@@ -280,6 +291,13 @@ class Plugin:
     def score(self, state: CycleState, pod_info: PodInfo, node_info: NodeInfo) -> int:
         """A raw score for one node (normalized later when the plugin implements ``normalize_score``)."""
         return 0
+
+    def score_nodes(self, state: CycleState, pod_info: PodInfo, nodes: list[NodeInfo]) -> list[int]:
+        """Raw scores for all ``nodes`` at once (aligned with them).  The framework always calls this; the default
+        calls ``score`` per node.  A plugin on the hot path may override it to read its cycle state once and
+        loop tightly -- it must return exactly what ``score`` would."""
+        score = self.score
+        return [score(state, pod_info, ni) for ni in nodes]
 
     def normalize_score(self, state: CycleState, pod_info: PodInfo, scores: list[NodeScore]) -> Status:
         """Rescale ``scores`` in place to [MIN_NODE_SCORE, MAX_NODE_SCORE]."""
