@@ -44,7 +44,7 @@ async def _wait_for_api(client: RESTClient) -> None:
     delay = 0.1
     while True:
         try:
-            await client.get("/readyz")
+            await client.get("/version")  # JSON; /readyz answers plain "ok", which the client cannot decode
             return
         except Exception as exc:  # noqa: BLE001 - the API server may still be starting
             log.info("waiting for the API server: %s", exc)
