@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 import logging
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -90,10 +91,20 @@ class WatchCache(Generic[T]):
         *,
         decode: Callable[[KeyValue], T],
         capacity: int = 2000,
+        max_capacity: int = 102_400,
+        fresh_seconds: float = 75.0,
         watcher_queue: int = WATCHER_QUEUE,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if capacity < 1:
             raise ValueError("capacity must be at least 1")
+        # Like upstream's dynamically sized watch cache: while the oldest event in a full ring is younger than
+        # ``fresh_seconds``, the ring doubles (up to ``max_capacity``) instead of dropping it, so a client that
+        # lists under heavy write load can still watch from its list's revision.
+        self._max_capacity = max(capacity, max_capacity)
+        self._fresh = fresh_seconds
+        self._clock = clock
+        self._times: list[float] = [0.0] * capacity
         self.store = store
         self.prefix = prefix
         self._decode = decode
@@ -244,6 +255,7 @@ class WatchCache(Generic[T]):
         self._objects = objects
         self._sorted_keys = None
         self._ring = [None] * self._capacity
+        self._times = [0.0] * self._capacity
         self._first = self._next = 0
         self._evicted = False
         self._list_revision = result.revision
@@ -314,12 +326,31 @@ class WatchCache(Generic[T]):
 
     def _append(self, event: CacheEvent[T]) -> None:
         cap = self._capacity
+        now = self._clock()
         if self._next - self._first == cap:
-            self._ring[self._first % cap] = None
-            self._first += 1
-            self._evicted = True
+            if cap < self._max_capacity and now - self._times[self._first % cap] < self._fresh:
+                self._grow(min(cap * 2, self._max_capacity))
+                cap = self._capacity
+            else:
+                self._ring[self._first % cap] = None
+                self._first += 1
+                self._evicted = True
         self._ring[self._next % cap] = event
+        self._times[self._next % cap] = now
         self._next += 1
+
+    def _grow(self, new_cap: int) -> None:
+        old_cap, ring, times = self._capacity, self._ring, self._times
+        self._ring = [None] * new_cap
+        self._times = [0.0] * new_cap
+        for pos in range(self._first, self._next):
+            self._ring[pos % new_cap] = ring[pos % old_cap]
+            self._times[pos % new_cap] = times[pos % old_cap]
+        self._capacity = new_cap
+
+    @property
+    def capacity(self) -> int:
+        return self._capacity
 
     def _resolve_waiters(self) -> None:
         if not self._waiters:

@@ -42,7 +42,7 @@ async def cache(store: SQLiteStore) -> AsyncIterator[WatchCache[Obj]]:
     await store.create("/pods/b", value("b"))
     await store.create("/pods/a", value("a"))
     await store.create("/nodes/x", value("x"))
-    c: WatchCache[Obj] = WatchCache(store, "/pods/", decode=decode, capacity=5)
+    c: WatchCache[Obj] = WatchCache(store, "/pods/", decode=decode, capacity=5, max_capacity=5)
     await c.start()
     try:
         yield c
@@ -210,3 +210,26 @@ async def test_stop_fails_pending_waits_and_ends_watchers(store: SQLiteStore) ->
         await waiting
     with pytest.raises(StopAsyncIteration):
         await anext(watcher)
+
+
+async def test_ring_grows_while_its_events_are_fresh(store: SQLiteStore) -> None:
+    now = [1000.0]
+    c: WatchCache[Obj] = WatchCache(store, "/g/", decode=decode, capacity=4, max_capacity=16, fresh_seconds=10,
+                                    clock=lambda: now[0])
+    await c.start()
+    try:
+        start = c.revision
+        for i in range(12):  # all within the fresh window: nothing may be dropped
+            await store.create(f"/g/{i}", value(str(i)))
+        await c.wait_for_revision(start + 12, timeout=2)
+        assert c.capacity == 16
+        assert len(await take(c.watch(start), 12)) == 12
+        now[0] += 60  # old events are no longer fresh: a full ring drops them instead of growing
+        for i in range(12, 20):
+            await store.create(f"/g/{i}", value(str(i)))
+        await c.wait_for_revision(start + 20, timeout=2)
+        assert c.capacity == 16
+        with pytest.raises(TooOldError):
+            c.watch(start)
+    finally:
+        await c.stop()
