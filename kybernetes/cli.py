@@ -112,9 +112,20 @@ def _component_argv(component: str, args: argparse.Namespace) -> tuple[str, ...]
     return (sys.executable, "-m", "kybernetes", component, *flags)
 
 
+def _kubelet_argv(args: argparse.Namespace, kubeconfig: str) -> tuple[str, ...]:
+    """The local node's kubelet: state under ``<data-dir>/agent``, serving certificate signed by the cluster CA."""
+    data = Path(args.data_dir).resolve()
+    agent = data / "agent"
+    return (sys.executable, "-m", "kybernetes", "kubelet", "--kubeconfig", kubeconfig,
+            "--root-dir", str(agent / "kubelet"), "--runtime-root", str(agent / "runtime"),
+            "--runtime-state", str(agent / "run"), "--pod-logs-dir", str(agent / "logs" / "pods"),
+            "--pod-manifest-path", str(agent / "pod-manifests"), "--cluster-ca-key", str(data / "tls" / "ca.key"),
+            *(["--node-ip", args.node_ip] if args.node_ip else []), "-v", str(args.verbosity))
+
+
 async def run_server(args: argparse.Namespace) -> None:
-    """``kyb server``: every component of a single-node cluster as a supervised child process (today the API
-    server; the scheduler, controller manager and node agent join here as they arrive)."""
+    """``kyb server``: every component of a single-node cluster as a supervised child process: the API server,
+    the controller manager, the scheduler and (unless ``--disable-agent``) the local node's kubelet."""
     from kybernetes.supervisor import Child, Supervisor
 
     kubeconfig = str(Path(args.data_dir).resolve() / "kubeconfig" / "admin.yaml")
@@ -126,6 +137,8 @@ async def run_server(args: argparse.Namespace) -> None:
         Child("scheduler", (sys.executable, "-m", "kybernetes", "scheduler", "--kubeconfig", kubeconfig,
                             "-v", str(args.verbosity))),
     ]
+    if not args.disable_agent:
+        children.append(Child("kubelet", _kubelet_argv(args, kubeconfig)))
     await Supervisor(children).run()
 
 
@@ -154,12 +167,15 @@ def main(argv: list[str] | None = None) -> int:
     p_server = sub.add_parser("server", help="run a single-node cluster (control plane + local node)")
     _add_apiserver_flags(p_server)
     p_server.add_argument("--disable-agent", action="store_true", help="run the control plane without a node")
+    p_server.add_argument("--node-ip", default="", help="the local node's address(es), IPv4 and/or IPv6 "
+                          "(default: the default route's address)")
     p_api = sub.add_parser("apiserver", help="run the API server alone")
     _add_apiserver_flags(p_api)
     sub.add_parser("sim", help="simulated nodes for tests and benchmarks (see kyb sim --help)", add_help=False)
     sub.add_parser("controller-manager", help="run the controllers (see kyb controller-manager --help)",
                    add_help=False)
     sub.add_parser("scheduler", help="run the scheduler (see kyb scheduler --help)", add_help=False)
+    sub.add_parser("kubelet", help="run the node agent (see kyb kubelet --help)", add_help=False)
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["sim"]:
         from kybernetes.sim import main as sim_main
@@ -169,6 +185,10 @@ def main(argv: list[str] | None = None) -> int:
         from kybernetes.controllers.app import main as cm_main
 
         return cm_main(argv[1:])
+    if argv[:1] == ["kubelet"]:
+        from kybernetes.kubelet.app import main as kubelet_main
+
+        return kubelet_main(argv[1:])
     if argv[:1] == ["scheduler"]:
         from kybernetes.scheduler.app import main as scheduler_main
 
