@@ -110,8 +110,9 @@ async def serve_pod_log(api: ResourceAPI, request: web.BaseRequest, namespace: s
     try:
         if upstream.status != 200:
             body = (await upstream.read()).decode("utf-8", "replace").strip()
-            code = upstream.status if upstream.status in (400, 404) else 500
-            raise errors.StatusError(code, {400: "BadRequest", 404: "NotFound"}.get(code, "InternalError"),
+            code = upstream.status if upstream.status in (400, 404, 422) else 500
+            reason = {400: "BadRequest", 404: "NotFound", 422: "Invalid"}.get(code, "InternalError")
+            raise errors.StatusError(code, reason,
                                      body or f"kubelet answered {upstream.status}", None)
         resp = web.StreamResponse(status=200, headers={"Content-Type": "text/plain"})
         if follow:
