@@ -263,7 +263,9 @@ def container_statuses(pod: Mapping[str, Any], runtime: PodRuntime, old_statuses
     statuses: dict[str, Json] = {}
     for c in containers:
         name = c.get("name", "")
-        st: Json = {"name": name, "image": c.get("image", ""), "state": {"waiting": {"reason": default_reason}},
+        # imageID is not omitempty upstream: "" until the container exists (clients require the field)
+        st: Json = {"name": name, "image": c.get("image", ""), "imageID": "",
+                    "state": {"waiting": {"reason": default_reason}},
                     "lastState": {}, "ready": False, "restartCount": 0}
         vms = _volume_mount_statuses(c)
         if vms:
