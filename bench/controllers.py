@@ -43,15 +43,21 @@ def available(d: dict, replicas: int) -> bool:
         and st.get("observedGeneration", 0) >= d["metadata"].get("generation", 1)
 
 
-async def follow(client: RESTClient, path: str, on_event, deadline: float) -> None:
-    """Watch ``path`` from now until ``on_event(type, obj)`` returns True or the deadline passes."""
+async def follow(client: RESTClient, path: str, on_event, deadline: float, relist: bool = False) -> None:
+    """Watch ``path`` from now until ``on_event(type, obj)`` returns True or the deadline passes.  A watch that
+    ends with an error (410: this client fell behind) is resumed from a fresh list, whose items are replayed as
+    ADDED when ``relist`` (level-triggered consumers), or skipped (event counters)."""
     rv = (await client.list(path, {"limit": "1"}))["metadata"]["resourceVersion"]
     while time.monotonic() < deadline:
         try:
             async for ev in client.watch(path, {"resourceVersion": rv, "allowWatchBookmarks": "true",
                                                 "timeoutSeconds": "60"}):
                 if ev["type"] == "ERROR":
-                    raise RuntimeError(f"watch error: {ev['object']}")
+                    lst = await client.list(path)
+                    rv = lst["metadata"]["resourceVersion"]
+                    if relist and any([on_event("ADDED", item) for item in lst["items"]]):
+                        return
+                    break
                 rv = ev["object"]["metadata"].get("resourceVersion", rv)
                 if ev["type"] != "BOOKMARK" and on_event(ev["type"], ev["object"]):
                     return
@@ -98,7 +104,7 @@ async def run(args: argparse.Namespace, comps: Components) -> None:
 
         pods_task = asyncio.create_task(follow(client, resource_path("", "v1", "pods", NS), on_pod, deadline))
         deploy_task = asyncio.create_task(follow(client, resource_path("apps", "v1", "deployments", NS),
-                                                 on_deploy, deadline))
+                                                 on_deploy, deadline, relist=True))
         counter = iter(range(args.deployments))
         path = resource_path("apps", "v1", "deployments", NS)
 

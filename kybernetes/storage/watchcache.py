@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 #: Events a watcher may have pending (beyond its initial replay) before it is terminated.
-WATCHER_QUEUE = 1000
+WATCHER_QUEUE = 10_000  # references only; a burst of writes must not force every informer to relist
 #: Delay between attempts to list again after the store watch failed.
 RELIST_BACKOFF = 0.2
 
