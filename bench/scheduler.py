@@ -16,6 +16,8 @@ times how fast it drains them (e2e latencies then count from that moment).  Prin
     e2e_latency_p99_N_nodes: X ms
     scheduler_cpu_N_nodes: X s of Y s            CPU the scheduler process used during the measured phase
     apiserver_cpu_N_nodes: X s of Y s            and the API server
+    scheduled_events_when_all_bound_N_nodes: X of Y   Scheduled Events already written when the last pod was
+                                                 seen bound (events are not deferred past the measurement)
 
 Every phase is bounded by --timeout.  Usage:
 
@@ -23,6 +25,7 @@ Every phase is bounded by --timeout.  Usage:
     python bench/scheduler.py --quick           # 500,100 nodes, 200 + 2000 pods
     python bench/scheduler.py --backlog         # measured pods queued first: the scheduler's own rate
     python bench/scheduler.py --nodes 500 --py-spy /tmp/sched.svg   # profile the scheduler (.txt: raw stacks)
+    python bench/scheduler.py --nodes 500 --py-spy-apiserver /tmp/api.svg   # the API server, measured phase
 """
 
 from __future__ import annotations
@@ -148,6 +151,12 @@ class BindWatch:
             await asyncio.gather(self._task, return_exceptions=True)
 
 
+async def count_scheduled_events(client: RESTClient) -> int:
+    """How many ``Scheduled`` Events the namespace holds now."""
+    lst = await client.list(resource_path("", "v1", "events", NS), {"fieldSelector": "reason=Scheduled"})
+    return len(lst["items"])
+
+
 async def create_pods(client: RESTClient, names: list[str], created_at: dict[str, float], deadline: float) -> None:
     it = iter(names)
     path = resource_path("", "v1", "pods", NS)
@@ -222,6 +231,12 @@ async def run_size(nodes: int, args: argparse.Namespace) -> dict[str, float]:
                 await create_pods(client, measured, created, deadline)
                 print(f"  {len(measured)} measured pods created in {time.monotonic() - t0:.1f}s", flush=True)
                 os.kill(pid, signal.SIGCONT)
+            api_spy = None
+            if args.py_spy_apiserver:  # the API server during the measured phase only
+                fmt = ["--format", "raw"] if args.py_spy_apiserver.endswith(".txt") else []
+                api_spy = subprocess.Popen(["py-spy", "record", "-o", args.py_spy_apiserver, *fmt, "-r", "100",
+                                            "--nonblocking", "--pid", str(comps.procs["apiserver"].pid)],
+                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             cpu0 = cpu_seconds(pid)
             api_cpu0 = cpu_seconds(comps.procs["apiserver"].pid)
             t_start = time.monotonic()
@@ -238,6 +253,13 @@ async def run_size(nodes: int, args: argparse.Namespace) -> dict[str, float]:
             cpu = cpu_seconds(pid) - cpu0 if sched.poll() is None else 0.0
             api_cpu = cpu_seconds(comps.procs["apiserver"].pid) - api_cpu0
             wall = t_end - t_start
+            events = await count_scheduled_events(client)  # written by now, not deferred past the measurement
+            if api_spy is not None:
+                api_spy.send_signal(signal.SIGINT)
+                try:
+                    api_spy.wait(30)
+                except subprocess.TimeoutExpired:
+                    api_spy.kill()
             await watch.stop()
         finally:
             await client.close()
@@ -249,6 +271,7 @@ async def run_size(nodes: int, args: argparse.Namespace) -> dict[str, float]:
             "p50": pct(attempts, 50) * 1000, "p99": pct(attempts, 99) * 1000,
             "e2e_p50": pct(e2e, 50) * 1000, "e2e_p99": pct(e2e, 99) * 1000,
             "cpu": cpu, "api_cpu": api_cpu, "wall": wall, "errors": float(stats.get("errors", 0)), "unschedulable": float(stats.get("unschedulable", 0)),
+            "events": float(events), "all_pods": float(len(init) + len(measured)),
         }
     finally:
         sched_proc = comps.procs.get("scheduler")
@@ -298,6 +321,8 @@ def main() -> None:
                    help="create the measured pods while the scheduler is stopped (SIGSTOP), then measure how fast "
                         "it drains them: the scheduler's own rate, not bounded by the create rate")
     p.add_argument("--py-spy", default="", help="record the scheduler with py-spy into this SVG")
+    p.add_argument("--py-spy-apiserver", default="",
+                   help="record the API server with py-spy during the measured phase into this SVG (.txt: raw)")
     p.add_argument("--keep", action="store_true", help="keep the scratch data dirs")
     p.add_argument("--run-scheduler", nargs=2, metavar=("KUBECONFIG", "STATS"), help=argparse.SUPPRESS)
     args = p.parse_args()
@@ -312,7 +337,7 @@ def main() -> None:
         return
     if args.quick:
         args.nodes, args.init_pods, args.pods = "500,100", 200, 2000
-    if args.py_spy and not shutil.which("py-spy"):
+    if (args.py_spy or args.py_spy_apiserver) and not shutil.which("py-spy"):
         raise SystemExit("py-spy is not installed")
     sizes = [int(n) for n in args.nodes.split(",") if n.strip()]
     for n in sizes:
@@ -325,6 +350,7 @@ def main() -> None:
         print(f"e2e_latency_p99_{n}_nodes: {r['e2e_p99']:.1f} ms")
         print(f"scheduler_cpu_{n}_nodes: {r['cpu']:.1f} s of {r['wall']:.1f} s")
         print(f"apiserver_cpu_{n}_nodes: {r['api_cpu']:.1f} s of {r['wall']:.1f} s")
+        print(f"scheduled_events_when_all_bound_{n}_nodes: {r['events']:.0f} of {r['all_pods']:.0f}")
         if r["errors"] or r["unschedulable"]:
             print(f"scheduler_failures_{n}_nodes: {r['errors']:.0f} errors, {r['unschedulable']:.0f} unschedulable")
         sys.stdout.flush()

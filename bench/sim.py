@@ -32,22 +32,36 @@ def _ready(node: dict) -> bool:
                for c in (node.get("status") or {}).get("conditions") or ())
 
 
+class _PatientClient(RESTClient):
+    """A client whose requests may take up to 10 minutes (built by ``from_kubeconfig`` like any other)."""
+
+    def __init__(self, server: str, **kw: object) -> None:
+        super().__init__(server, **{**kw, "timeout": 600.0})  # type: ignore[arg-type]
+
+
 async def watch_until(client: RESTClient, path: str, params: dict, done, deadline: float,
                       progress: str = "") -> None:
     """List then watch ``path``; ``done(event_type, obj)`` is called for every object (ADDED for the list's
-    items) and returns True when the phase is complete."""
-    lst = await client.list(path, params)
-    rv = lst["metadata"]["resourceVersion"]
-    for item in lst["items"]:
-        if done("ADDED", item):
-            return
+    items) and returns True when the phase is complete.  A watch ended with 410 Expired (the API server drops
+    watchers that fall too far behind) lists again, as informers do."""
+    rv = ""
     last = time.monotonic()
     while time.monotonic() < deadline:
+        if not rv:
+            lst = await client.list(path, params)
+            rv = lst["metadata"]["resourceVersion"]
+            for item in lst["items"]:
+                if done("ADDED", item):
+                    return
         try:
             async for ev in client.watch(path, {**params, "resourceVersion": rv, "allowWatchBookmarks": "true",
                                                 "timeoutSeconds": "60"}):
                 obj = ev["object"]
                 if ev["type"] == "ERROR":
+                    if obj.get("code") == 410:
+                        print(f"  ... watch expired ({obj.get('message')}): listing again", flush=True)
+                        rv = ""
+                        break
                     raise RuntimeError(f"watch error: {obj}")
                 rv = obj["metadata"]["resourceVersion"]
                 if ev["type"] != "BOOKMARK" and done(ev["type"], obj):
@@ -144,13 +158,32 @@ async def run(args: argparse.Namespace, comps: Components) -> None:
             while time.monotonic() < deadline:
                 async for ev in client.watch(pods_path, {"resourceVersion": rv, "allowWatchBookmarks": "true",
                                                          "timeoutSeconds": "60"}):
+                    if ev["type"] == "ERROR":
+                        if ev["object"].get("code") != 410:
+                            raise RuntimeError(f"watch error: {ev['object']}")
+                        # dropped for falling behind: what is not listed any more is gone
+                        print(f"  ... watch expired ({ev['object'].get('message')}): listing again", flush=True)
+                        lst = await client.list(pods_path)
+                        present = {p["metadata"]["name"] for p in lst["items"]}
+                        for i in range(args.pods):
+                            if f"pod-{i:05d}" not in present and delete_done("DELETED", {"metadata": {
+                                    "name": f"pod-{i:05d}"}}):
+                                return
+                        rv = lst["metadata"]["resourceVersion"]
+                        break
                     rv = ev["object"]["metadata"].get("resourceVersion", rv)
                     if ev["type"] == "DELETED" and delete_done("DELETED", ev["object"]):
                         return
             raise SystemExit("timed out: pods deleted")
 
         watcher = asyncio.create_task(watch_deletes())
-        await client.delete(pods_path, {"apiVersion": "v1", "kind": "DeleteOptions"})  # deletecollection
+        # deletecollection: one request that lasts as long as deleting every pod takes (longer than the
+        # client's usual 30 s request timeout at 10,000 pods)
+        deleter = _PatientClient.from_kubeconfig(comps.kubeconfig)
+        try:
+            await deleter.delete(pods_path, {"apiVersion": "v1", "kind": "DeleteOptions"})
+        finally:
+            await deleter.close()
         await watcher
         delete_s = time.monotonic() - t2
         print(f"  {args.pods} pods deleted in {delete_s:.1f}s", flush=True)

@@ -13,9 +13,10 @@ Pods are keyed by uid.  Pods whose node is not (yet) known are kept on a NodeInf
 snapshots until the Node arrives.
 
 **Snapshots** are incremental: each NodeInfo change marks its node dirty, and ``update_snapshot`` re-clones only
-the dirty ones (a cycle then costs work proportional to what changed, not to 5000 nodes).  The snapshot's node
-order interleaves zones (upstream's node tree: one node of each zone in turn) so that sampling a percentage of the
-nodes spreads over zones; it is recomputed only when nodes come, go or change zone.
+the dirty ones (a cycle then costs work proportional to what changed, not to 5000 nodes), and rewrites their
+columns of the snapshot's node arrays (``Snapshot.node_arrays``; rebuilt on first use after nodes come or go).
+The snapshot's node order interleaves zones (upstream's node tree: one node of each zone in turn) so that
+sampling a percentage of the nodes spreads over zones; it is recomputed only when nodes come, go or change zone.
 """
 
 from __future__ import annotations
@@ -328,12 +329,14 @@ class SchedulerCache:
                 lst.append(c)
             snap.node_info_list = lst
             snap.node_info_map = {c.name: c for c in lst}
+            snap.arrays = None  # rebuilt on first use
             self._snap_pos = {c.name: i for i, c in enumerate(lst)}
             snap.refresh_affinity_lists()
             self._tree_changed = False
         else:
             lst = snap.node_info_list
             pos = self._snap_pos
+            arrays = snap.arrays
             affinity = False
             for name in dirty:
                 ni = nodes.get(name)
@@ -344,6 +347,8 @@ class SchedulerCache:
                 old = lst[i]
                 lst[i] = c
                 smap[name] = c
+                if arrays is not None:
+                    arrays.set(i, c)
                 if c.pods_with_affinity or old.pods_with_affinity:
                     affinity = True
             if affinity:

@@ -17,6 +17,11 @@ preemption can help on this node); ``WAIT`` (Permit); ``SKIP`` (a PreFilter/PreS
 for this pod", so its Filter/Score are not called); ``PENDING``.  ``reasons`` are the short texts that end up in
 FailedScheduling messages ("Insufficient cpu", "node(s) didn't match Pod's node affinity/selector").
 
+Hot plugins may also answer in bulk (see ``scheduler/nodearrays.py``): ``filter_batch`` gives a mask over the
+snapshot's node arrays of the nodes its Filter certainly passes, and ``score_nodes`` given a ``NodeList`` may
+score from the arrays (``batch_scoring``); ``signature`` lets results be reused for identical pods.  All must
+give exactly what the per-node methods give.
+
 A :class:`Handle` is what plugins get from the framework: the current snapshot, the API client, an event
 recorder, the other plugins' filters (``run_filter_plugins``, used by preemption) and the nominator (pods
 nominated to nodes by preemption).
@@ -29,6 +34,7 @@ from enum import IntEnum
 from collections.abc import Hashable
 from typing import TYPE_CHECKING, Any, Protocol
 
+from kybernetes.scheduler.nodearrays import NodeArrays
 from kybernetes.scheduler.nodeinfo import NodeInfo, PodInfo, Snapshot
 
 if TYPE_CHECKING:
@@ -246,6 +252,18 @@ class Plugin:
         memoized.  Must be cheap (cache it in ``pod_info.cache``)."""
         return None
 
+    # -- bulk computation over the snapshot's arrays (optional; see scheduler/nodearrays.py)
+    batch_scoring: bool = False
+    """True when ``score_nodes`` computes from the snapshot's arrays if given a ``NodeList``: the framework then
+    calls it for every node instead of memoizing this plugin's scores per node (the arrays are cheaper)."""
+
+    def filter_batch(self, state: CycleState, pod_info: PodInfo, arrays: NodeArrays) -> Any:
+        """Opt-in bulk Filter, called after PreFilter (only when this Filter is not skipped): a boolean numpy mask
+        over the rows of ``arrays`` (the snapshot's nodes) that is True only where ``filter`` would certainly
+        answer SUCCESS; False means "call ``filter`` for this node" (it may still pass).  None (the default): no
+        bulk answer for this pod, ``filter`` runs per node."""
+        return None
+
     # -- queue
     def events_to_register(self) -> list[ClusterEvent]:
         """Cluster events that may make a pod this plugin rejected schedulable again."""
@@ -293,9 +311,10 @@ class Plugin:
         return 0
 
     def score_nodes(self, state: CycleState, pod_info: PodInfo, nodes: list[NodeInfo]) -> list[int]:
-        """Raw scores for all ``nodes`` at once (aligned with them).  The framework always calls this; the default
-        calls ``score`` per node.  A plugin on the hot path may override it to read its cycle state once and
-        loop tightly -- it must return exactly what ``score`` would."""
+        """Raw scores for all ``nodes`` at once (aligned with them; a list, or a 1-D integer numpy array).  The
+        framework always calls this; the default calls ``score`` per node.  A plugin on the hot path may override
+        it to read its cycle state once and loop tightly, or, when ``nodes`` is a ``NodeList``, compute from the
+        snapshot's arrays -- it must return exactly what ``score`` would."""
         score = self.score
         return [score(state, pod_info, ni) for ni in nodes]
 

@@ -14,11 +14,13 @@ nodes.  A :class:`Snapshot` is the list of NodeInfos one scheduling cycle sees.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
-from kybernetes.machinery.quantity import milli_value, value
+from kybernetes.machinery import quantity
+from kybernetes.scheduler.nodearrays import NodeArrays
 
 __all__ = ["Resource", "PodInfo", "NodeInfo", "Snapshot", "pod_requests", "pod_non_zero_requests",
            "DEFAULT_MILLI_CPU_REQUEST", "DEFAULT_MEMORY_REQUEST", "next_generation"]
@@ -27,6 +29,32 @@ DEFAULT_MILLI_CPU_REQUEST = 100  # 0.1 core, upstream's non-zero default for sco
 DEFAULT_MEMORY_REQUEST = 200 * 1024 * 1024  # 200 MiB
 
 _generation = itertools.count(1)
+
+
+@functools.lru_cache(maxsize=4096)
+def _cached_milli_value(q: Any) -> int:
+    return quantity.milli_value(q)
+
+
+@functools.lru_cache(maxsize=4096)
+def _cached_value(q: Any) -> int:
+    return quantity.value(q)
+
+
+def milli_value(q: Any) -> int:
+    """``quantity.milli_value``, remembered: pods of a workload repeat the same few request strings."""
+    try:
+        return _cached_milli_value(q)
+    except TypeError:  # unhashable: let the parser say what is wrong
+        return quantity.milli_value(q)
+
+
+def value(q: Any) -> int:
+    """``quantity.value``, remembered."""
+    try:
+        return _cached_value(q)
+    except TypeError:
+        return quantity.value(q)
 
 
 def next_generation() -> int:
@@ -113,33 +141,48 @@ def _container_requests(c: dict[str, Any]) -> Resource:
 
 
 def _requests(pod: dict[str, Any], non_zero: bool) -> Resource:
+    return _both_requests(pod, (non_zero,))[0]
+
+
+def _both_requests(pod: dict[str, Any], kinds: tuple[bool, ...] = (False, True)) -> list[Resource]:
+    """The pod's requests for each of ``kinds`` (False: as asked; True: missing cpu/memory counted as the
+    defaults), each container's requests parsed once."""
     spec = pod.get("spec") or {}
-    total = Resource()
+    totals = [Resource() for _ in kinds]
     for c in spec.get("containers") or ():
         r = _container_requests(c)
-        if non_zero:
-            _fill_non_zero(r, c)
-        total.add(r)
+        for total, non_zero in zip(totals, kinds):
+            if non_zero:
+                rn = r.clone()
+                _fill_non_zero(rn, c)
+                total.add(rn)
+            else:
+                total.add(r)
     # init containers run one at a time before the app containers; restartable ones (sidecars) keep running
-    init_max = Resource()
-    sidecars = Resource()
-    for c in spec.get("initContainers") or ():
-        r = _container_requests(c)
-        if non_zero:
-            _fill_non_zero(r, c)
-        if c.get("restartPolicy") == "Always":
-            sidecars.add(r)
-            peak = sidecars.clone()
-        else:
-            peak = r.clone()
-            peak.add(sidecars)
-        init_max.set_max(peak)
-    total.add(sidecars)
-    total.set_max(init_max)
+    init_c = spec.get("initContainers")
     overhead = spec.get("overhead")
-    if overhead:
-        total.add(Resource.from_list(overhead))
-    return total
+    if not init_c and not overhead:
+        return totals
+    parsed = [(_container_requests(c), c) for c in init_c or ()]
+    for total, non_zero in zip(totals, kinds):
+        init_max = Resource()
+        sidecars = Resource()
+        for r, c in parsed:
+            if non_zero:
+                r = r.clone()
+                _fill_non_zero(r, c)
+            if c.get("restartPolicy") == "Always":
+                sidecars.add(r)
+                peak = sidecars.clone()
+            else:
+                peak = r.clone()
+                peak.add(sidecars)
+            init_max.set_max(peak)
+        total.add(sidecars)
+        total.set_max(init_max)
+        if overhead:
+            total.add(Resource.from_list(overhead))
+    return totals
 
 
 def _fill_non_zero(r: Resource, c: dict[str, Any]) -> None:
@@ -180,8 +223,7 @@ class PodInfo:
         self.key = f"{self.namespace}/{self.name}"
         self.uid: str = meta.get("uid", "")
         self.labels: dict[str, str] = meta.get("labels") or {}
-        self.requests = pod_requests(pod)
-        self.non_zero_requests = pod_non_zero_requests(pod)
+        self.requests, self.non_zero_requests = _both_requests(pod)
         ports: list[tuple[str, str, int]] = []
         for c in itertools.chain(spec.get("containers") or (), spec.get("initContainers") or ()):
             for p in c.get("ports") or ():
@@ -312,11 +354,13 @@ class Snapshot:
     """The nodes one scheduling cycle sees: ``node_info_list`` (stable order) and ``get(name)``.
 
     ``have_pods_with_affinity`` / ``have_pods_with_required_anti_affinity`` list the NodeInfos holding such pods,
-    so affinity plugins need not walk every node.
+    so affinity plugins need not walk every node.  ``node_arrays()`` gives the nodes' numbers as arrays (row ``i``
+    = ``node_info_list[i]``; built on first use, kept row by row by the scheduler cache).  The NodeInfos of a
+    snapshot are never changed in place (changes replace them), or the arrays would go stale.
     """
 
     __slots__ = ("node_info_list", "node_info_map", "have_pods_with_affinity", "have_pods_with_required_anti_affinity",
-                 "generation")
+                 "generation", "arrays")
 
     def __init__(self, nodes: list[NodeInfo] | None = None) -> None:
         self.node_info_list: list[NodeInfo] = []
@@ -324,13 +368,21 @@ class Snapshot:
         self.have_pods_with_affinity: list[NodeInfo] = []
         self.have_pods_with_required_anti_affinity: list[NodeInfo] = []
         self.generation = 0
+        self.arrays: NodeArrays | None = None
         if nodes is not None:
             self.set_nodes(nodes)
 
     def set_nodes(self, nodes: list[NodeInfo]) -> None:
         self.node_info_list = [n for n in nodes if n.node is not None]
         self.node_info_map = {n.name: n for n in self.node_info_list}
+        self.arrays = None
         self.refresh_affinity_lists()
+
+    def node_arrays(self) -> NodeArrays:
+        """The nodes' numbers as arrays, aligned with ``node_info_list`` (built now when missing)."""
+        if self.arrays is None:
+            self.arrays = NodeArrays(self.node_info_list)
+        return self.arrays
 
     def refresh_affinity_lists(self) -> None:
         self.have_pods_with_affinity = [n for n in self.node_info_list if n.pods_with_affinity]

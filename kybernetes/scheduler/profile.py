@@ -19,6 +19,9 @@ Plugins may opt into memoization (``Plugin.signature``): for pods of equal signa
 Score computed for a node is reused while that node's NodeInfo keeps its generation (identical replicas then cost
 one plugin call per changed node, not per node).
 
+``run_filter_batch`` collects the bulk Filters' masks for the scheduler's array path; Score plugins may return
+numpy arrays, and ``score_totals`` then keeps the totals as one.
+
 Running follows upstream's semantics: PreFilter plugins answering SKIP have their Filter (and PreFilter
 extensions) skipped for the pod, PreScore SKIP skips the plugin's Score; PreFilterResults narrow the candidate
 nodes by intersection (an empty intersection is ``UnschedulableAndUnresolvable``: "node(s) didn't satisfy plugin(s)
@@ -36,9 +39,12 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from kybernetes.scheduler.config import DEFAULT_PLUGINS, EXTENSION_POINTS, Profile
 from kybernetes.scheduler.framework import (MAX_NODE_SCORE, MIN_NODE_SCORE, ClusterEvent, Code, CycleState,
                                             NodeScore, Plugin, PostFilterResult, PreFilterResult, Status, success)
+from kybernetes.scheduler.nodearrays import NodeArrays, NodeList
 from kybernetes.scheduler.nodeinfo import NodeInfo, PodInfo, Snapshot
 from kybernetes.scheduler.plugins.registry import PluginNotFound, PluginUnavailable, Registry
 
@@ -236,6 +242,7 @@ class Framework:
                                 if _overrides(p, "pre_filter_add_pod") or _overrides(p, "pre_filter_remove_pod")]
         self._filter = [(p.name, p.filter) for p in pts["filter"]]
         self._filter_memo_plugins = [p for p in pts["filter"] if _overrides(p, "signature")]
+        self._filter_batch_plugins = [p for p in pts["filter"] if _overrides(p, "filter_batch")]
         self._score_memo_plugins = {p.name for p in pts["score"] if _overrides(p, "signature")}
         # plugin name -> signature -> node name -> (NodeInfo generation, result)
         self._memo: dict[tuple[str, str], OrderedDict[Any, dict[str, tuple[int, Any]]]] = {}
@@ -300,6 +307,10 @@ class Framework:
     @property
     def has_filter_plugins(self) -> bool:
         return bool(self._filter)
+
+    @property
+    def has_filter_batch_plugins(self) -> bool:
+        return bool(self._filter_batch_plugins)
 
     @property
     def has_score_plugins(self) -> bool:
@@ -427,6 +438,29 @@ class Framework:
             return funcs
         return [(n, memoized.get(n, f)) for n, f in funcs]
 
+    def run_filter_batch(self, state: CycleState, pod_info: PodInfo, arrays: NodeArrays) -> tuple[
+            Any, list[tuple[str, Callable[..., Status]]], list[tuple[str, Callable[..., Status]]]]:
+        """The bulk Filters over the snapshot's arrays: ``(mask, rest, chain)`` where ``mask`` is the AND of the
+        masks the active Filters answered (True: the node passes all of them; None when none answered), ``rest``
+        the (name, Filter) pairs of the active Filters that gave no mask and ``chain`` all active ones, both in
+        order and memoized as :meth:`filter_funcs` gives them.  A node passes every Filter when its mask bit is
+        True and each of ``rest`` passes it; any other node must go through ``chain``."""
+        skip = state.skip_filter_plugins
+        mask = None
+        answered: set[str] = set()
+        for pl in self._filter_batch_plugins:
+            if pl.name in skip:
+                continue
+            m = pl.filter_batch(state, pod_info, arrays)
+            if m is None:
+                continue
+            answered.add(pl.name)
+            mask = m if mask is None else mask & m
+        if mask is None:
+            return None, [], []
+        chain = self.filter_funcs(state, pod_info)
+        return mask, [(n, f) for n, f in chain if n not in answered], chain
+
     def filter_chain_memo(self, state: CycleState, pod_info: PodInfo) -> dict[str, tuple[int, Status | None]] | None:
         """When every Filter that runs for this pod has a signature, the memo of the whole chain for pods of
         this shape (node name -> (NodeInfo generation, first rejection with its plugin, or None when the node
@@ -530,14 +564,22 @@ class Framework:
     def run_score_plugins(self, state: CycleState, pod_info: PodInfo,
                           nodes: list[NodeInfo]) -> tuple[list[int], Status]:
         """Weighted total score per node (aligned with ``nodes``).  Scores are normalized where the plugin does
-        it and must then lie in [0, 100]; otherwise an ERROR status (totals then meaningless)."""
-        totals = [0] * len(nodes)
+        it and must then lie in [0, 100]; otherwise an ERROR status (totals then meaningless).  Given a
+        ``NodeList``, plugins with ``batch_scoring`` compute from the arrays and are not memoized."""
+        totals, s = self.score_totals(state, pod_info, nodes)
+        return _as_list(totals), s
+
+    def score_totals(self, state: CycleState, pod_info: PodInfo,
+                     nodes: list[NodeInfo]) -> tuple[list[int] | np.ndarray, Status]:
+        """:meth:`run_score_plugins`, with the totals possibly a numpy array (when plugins computed in bulk)."""
+        totals: Any = [0] * len(nodes)
         skip = state.skip_score_plugins
+        batch = isinstance(nodes, NodeList)
         memoized: dict[str, list[int]] = {}
         if self._score_memo_plugins:
             sigs = []
             for pl, _, _ in self._score:
-                if pl.name in self._score_memo_plugins and pl.name not in skip:
+                if pl.name in self._score_memo_plugins and pl.name not in skip and not (batch and pl.batch_scoring):
                     sig = pl.signature(pod_info)
                     if sig is not None:
                         sigs.append((pl, sig))
@@ -546,22 +588,33 @@ class Framework:
         for pl, weight, normalize in self._score:
             if pl.name in skip:
                 continue
-            raw = memoized.get(pl.name)
+            raw: Any = memoized.get(pl.name)
             if raw is None:
                 raw = pl.score_nodes(state, pod_info, nodes)
             if normalize:
+                if isinstance(raw, np.ndarray):
+                    raw = raw.tolist()
                 ns = [NodeScore(ni.name, s) for ni, s in zip(nodes, raw)]
                 s = pl.normalize_score(state, pod_info, ns)
                 if s.code != Code.SUCCESS:
                     return totals, _err(f'running Normalize on Score plugins: plugin "{pl.name}" failed with: '
                                         f"{s.message()}", pl.name)
                 raw = [x.score for x in ns]
-            if raw and (max(raw) > MAX_NODE_SCORE or min(raw) < MIN_NODE_SCORE):
-                bad = next(v for v in raw if v > MAX_NODE_SCORE or v < MIN_NODE_SCORE)
+            if isinstance(raw, np.ndarray):
+                bad_range = raw.size and (raw.max() > MAX_NODE_SCORE or raw.min() < MIN_NODE_SCORE)
+            else:
+                bad_range = raw and (max(raw) > MAX_NODE_SCORE or min(raw) < MIN_NODE_SCORE)
+            if bad_range:
+                bad = next(v for v in _as_list(raw) if v > MAX_NODE_SCORE or v < MIN_NODE_SCORE)
                 return totals, _err(f'applying score defaultWeights on Score plugins: plugin "{pl.name}" returns '
                                     f"an invalid score {bad}, it should in the range of [{MIN_NODE_SCORE}, "
                                     f"{MAX_NODE_SCORE}] after normalizing", pl.name)
-            if weight == 1:
+            if isinstance(raw, np.ndarray):
+                totals = (raw if weight == 1 else raw * weight) + (totals if isinstance(totals, np.ndarray)
+                                                                  else np.asarray(totals, dtype=np.int64))
+            elif isinstance(totals, np.ndarray):
+                totals = totals + np.asarray(raw if weight == 1 else [weight * v for v in raw], dtype=np.int64)
+            elif weight == 1:
                 totals = [t + v for t, v in zip(totals, raw)]
             else:
                 totals = [t + weight * v for t, v in zip(totals, raw)]
@@ -680,6 +733,10 @@ class Framework:
                 await pl.post_bind(state, pod_info, node_name)
             except Exception:  # noqa: BLE001 - informational only
                 log.exception("post-bind of %s failed for %s", pl.name, pod_info.key)
+
+
+def _as_list(values: Any) -> list[int]:
+    return values.tolist() if isinstance(values, np.ndarray) else values
 
 
 def _memoized(fn: Callable[..., Status], table: dict[str, tuple[int, Any]]) -> Callable[..., Status]:

@@ -12,6 +12,8 @@ and ignored by the formula).
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Hashable
 from typing import Any
 
 from kybernetes.scheduler.framework import CycleState, Plugin, Status, success
@@ -21,6 +23,7 @@ from kybernetes.scheduler.plugins.resourceallocation import BALANCED, ResourceAl
 __all__ = ["NAME", "NodeResourcesBalancedAllocation"]
 
 NAME = "NodeResourcesBalancedAllocation"
+_instance_ids = itertools.count(1)
 PRE_SCORE_STATE_KEY = "PreScore" + NAME
 
 
@@ -35,6 +38,7 @@ class NodeResourcesBalancedAllocation(Plugin):
         super().__init__(handle, args)
         self.scorer = ResourceAllocationScorer(BALANCED, parse_resources(self.args.get("resources")),
                                                use_requested=True)
+        self._sig_key = f"{NAME}/{next(_instance_ids)}"  # the resources may differ between profiles
 
     def pre_score(self, state: CycleState, pod_info: PodInfo, nodes: list[NodeInfo]) -> Status:
         state.write(PRE_SCORE_STATE_KEY, self.scorer.pod_requests(pod_info))
@@ -46,3 +50,19 @@ class NodeResourcesBalancedAllocation(Plugin):
         except KeyError:  # PreScore disabled: compute here, as upstream does
             requests = self.scorer.pod_requests(pod_info)
         return self.scorer.score(node_info, requests)
+
+    def signature(self, pod_info: PodInfo) -> Hashable:
+        """Score reads only the pod's requests of the configured resources."""
+        sig = pod_info.cache.get(self._sig_key)
+        if sig is None:
+            sig = pod_info.cache[self._sig_key] = self.scorer.pod_requests(pod_info)
+        return sig
+
+    batch_scoring = True
+
+    def score_nodes(self, state: CycleState, pod_info: PodInfo, nodes: list[NodeInfo]) -> Any:
+        """``score`` for all nodes (over the snapshot's arrays for a NodeList)."""
+        requests = state.get(PRE_SCORE_STATE_KEY)
+        if requests is None:
+            requests = self.scorer.pod_requests(pod_info)
+        return self.scorer.score_nodes(nodes, requests)

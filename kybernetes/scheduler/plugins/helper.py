@@ -4,15 +4,25 @@
   reversed, for plugins whose raw score counts something bad, like untolerated PreferNoSchedule taints).
 - :func:`missing_state` is the ERROR status a plugin answers when the cycle state an earlier phase should have
   written is absent: that is a framework bug (the earlier phase did not run), never "the pod does not fit".
+- :func:`json_key` turns parts of a pod (tolerations, node affinity) into a hashable key for ``signature``.
 - :func:`div_trunc` and :func:`round_half_away` do integer arithmetic the way Go does (division truncates
   toward zero; ``math.Round`` rounds halves away from zero), so scores come out exactly as upstream's.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+import orjson
+
 from kybernetes.scheduler.framework import MAX_NODE_SCORE, NodeScore, Status, error, success
 
-__all__ = ["default_normalize_score", "missing_state", "div_trunc", "round_half_away"]
+__all__ = ["default_normalize_score", "missing_state", "div_trunc", "round_half_away", "json_key"]
+
+
+def json_key(value: Any) -> bytes:
+    """A hashable key equal for equal JSON values (object keys sorted): canonical JSON bytes."""
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
 
 
 def default_normalize_score(scores: list[NodeScore], reverse: bool = False,

@@ -14,6 +14,7 @@ superset of that.
 PreScore looks only at the candidate nodes: when none of them holds any of the pod's images (the usual case
 for a simulated cluster) every score would be 0 and it answers SKIP.  Otherwise it counts, over the whole
 snapshot, the nodes holding each image, and computes the candidates' scores once; Score is then a lookup.
+Results depend on how widely images have spread over the whole cluster, so there is no ``signature``.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import functools
 from typing import Any
 
 from kybernetes.scheduler.framework import MAX_NODE_SCORE, CycleState, Plugin, Status, skip, success
+from kybernetes.scheduler.nodearrays import FLAG_IMAGES, NodeList
 from kybernetes.scheduler.nodeinfo import NodeInfo, PodInfo
 
 __all__ = ["NAME", "ImageLocality", "normalize_image_name", "image_aliases", "calculate_priority",
@@ -130,6 +132,8 @@ class ImageLocality(Plugin):
             images = pod_info.cache[NAME] = _pod_images(pod_info.pod)
         if not images:
             return skip()
+        if isinstance(nodes, NodeList) and not nodes.arrays.any_flagged(FLAG_IMAGES, nodes.rows):
+            return skip()  # no candidate reports any image
         distinct = tuple(dict.fromkeys(images))
         # sizes of the pod's images on each candidate that has any: node -> (size or None per distinct image)
         found: dict[str, tuple[int | None, ...]] = {}
@@ -174,3 +178,7 @@ class ImageLocality(Plugin):
     def score(self, state: CycleState, pod_info: PodInfo, node_info: NodeInfo) -> int:
         scores: dict[str, int] = state.read(PRE_SCORE_STATE_KEY)  # KeyError: PreScore did not run (a bug)
         return scores.get(node_info.name, 0)
+
+    def score_nodes(self, state: CycleState, pod_info: PodInfo, nodes: list[NodeInfo]) -> list[int]:
+        get = state.read(PRE_SCORE_STATE_KEY).get  # KeyError: PreScore did not run (a bug)
+        return [get(ni.name, 0) for ni in nodes]

@@ -25,13 +25,13 @@ dictionary lookups; the semantics are those of :mod:`kybernetes.api.placement`, 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from typing import Any
 
 from kybernetes.scheduler.framework import (ActionType, ClusterEvent, CycleState, NodeScore, Plugin, PreFilterResult,
                                             Status, error, skip, success, unresolvable)
 from kybernetes.scheduler.nodeinfo import NodeInfo, PodInfo
-from kybernetes.scheduler.plugins.helper import default_normalize_score
+from kybernetes.scheduler.plugins.helper import default_normalize_score, json_key
 
 __all__ = ["NAME", "NodeAffinity", "ERR_REASON_POD", "ERR_REASON_ENFORCED", "ERR_REASON_CONFLICT",
            "RequiredNodeAffinity", "compile_node_selector", "compile_preferred_terms"]
@@ -39,6 +39,7 @@ __all__ = ["NAME", "NodeAffinity", "ERR_REASON_POD", "ERR_REASON_ENFORCED", "ERR
 NAME = "NodeAffinity"
 PRE_FILTER_STATE_KEY = "PreFilter" + NAME
 PRE_SCORE_STATE_KEY = "PreScore" + NAME
+_SIG_KEY = NAME + "/signature"
 ERR_REASON_POD = "node(s) didn't match Pod's node affinity/selector"
 ERR_REASON_ENFORCED = "node(s) didn't match scheduler-enforced node affinity"
 ERR_REASON_CONFLICT = "pod affinity terms conflict"
@@ -277,10 +278,18 @@ def _names_from_terms(required: Mapping[str, Any] | None) -> tuple[set[str] | No
     return names, False
 
 
+_NOTHING = _PodCache({})  # shared by every pod without node selector or node affinity
+
+
 def _pod_cache(pod_info: PodInfo) -> _PodCache:
     c = pod_info.cache.get(NAME)
     if c is None:
-        c = pod_info.cache[NAME] = _PodCache(pod_info.pod)
+        spec = pod_info.pod.get("spec") or {}
+        if spec.get("nodeSelector") or _node_affinity(spec):
+            c = _PodCache(pod_info.pod)
+        else:
+            c = _NOTHING
+        pod_info.cache[NAME] = c
     return c
 
 
@@ -311,6 +320,14 @@ class NodeAffinity(Plugin):
 
     def events_to_register(self) -> list[ClusterEvent]:
         return [ClusterEvent("Node", ActionType.ADD | ActionType.UPDATE_NODE_LABEL)]
+
+    def signature(self, pod_info: PodInfo) -> Hashable:
+        """Filter and Score depend on the pod's node selector and node affinity (and the plugin's args)."""
+        sig = pod_info.cache.get(_SIG_KEY)
+        if sig is None:
+            spec = pod_info.pod.get("spec") or {}
+            sig = pod_info.cache[_SIG_KEY] = json_key([spec.get("nodeSelector"), _node_affinity(spec)])
+        return sig
 
     # -- filtering
     def pre_filter(self, state: CycleState, pod_info: PodInfo) -> tuple[PreFilterResult | None, Status]:

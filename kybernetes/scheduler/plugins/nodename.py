@@ -7,6 +7,8 @@ SKIP for the usual pod without ``spec.nodeName``, so Filter costs nothing then.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+
 from kybernetes.scheduler.framework import (ActionType, ClusterEvent, CycleState, Plugin, PreFilterResult, Status,
                                             skip, success, unresolvable)
 from kybernetes.scheduler.nodeinfo import NodeInfo, PodInfo
@@ -36,6 +38,9 @@ class NodeName(Plugin):
         if not _node_name(pod_info):
             return None, skip()
         return None, success()
+
+    def signature(self, pod_info: PodInfo) -> Hashable:
+        return _node_name(pod_info)
 
     def filter(self, state: CycleState, pod_info: PodInfo, node_info: NodeInfo) -> Status:
         want = _node_name(pod_info)

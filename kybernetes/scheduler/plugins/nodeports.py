@@ -13,11 +13,13 @@ without host ports, so Filter costs nothing for the usual pod.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from itertools import chain
 from typing import Any
 
 from kybernetes.scheduler.framework import (ActionType, ClusterEvent, CycleState, Plugin, PreFilterResult, Status,
                                             skip, success, unschedulable)
+from kybernetes.scheduler.nodearrays import FLAG_PORTS, NodeArrays
 from kybernetes.scheduler.nodeinfo import NodeInfo, PodInfo
 from kybernetes.scheduler.plugins.helper import missing_state
 
@@ -70,13 +72,25 @@ class NodePorts(Plugin):
         return [ClusterEvent("Pod", ActionType.DELETE), ClusterEvent("Node", ActionType.ADD)]
 
     def pre_filter(self, state: CycleState, pod_info: PodInfo) -> tuple[PreFilterResult | None, Status]:
-        wanted = pod_info.cache.get(NAME)
-        if wanted is None:
-            wanted = pod_info.cache[NAME] = wanted_host_ports(pod_info.pod)
+        wanted = self._wanted(pod_info)
         if not wanted:
             return None, skip()
         state.write(PRE_FILTER_STATE_KEY, wanted)
         return None, success()
+
+    def _wanted(self, pod_info: PodInfo) -> tuple[HostPort, ...]:
+        wanted = pod_info.cache.get(NAME)
+        if wanted is None:
+            wanted = pod_info.cache[NAME] = wanted_host_ports(pod_info.pod)
+        return wanted
+
+    def signature(self, pod_info: PodInfo) -> Hashable:
+        """Filter depends on the wanted host ports only."""
+        return self._wanted(pod_info)
+
+    def filter_batch(self, state: CycleState, pod_info: PodInfo, arrays: NodeArrays) -> Any:
+        """Nodes with no host port in use pass."""
+        return arrays.without(FLAG_PORTS)
 
     def filter(self, state: CycleState, pod_info: PodInfo, node_info: NodeInfo) -> Status:
         try:

@@ -348,6 +348,14 @@ class PodTopologySpread(Plugin):
             if factory is not None:
                 lookup = informer_selector_lookup(factory)
         self.selector_lookup: SelectorLookup | None = lookup
+        # the default constraints parsed once, unless matchLabelKeys make them depend on the pod
+        self._parsed_defaults: dict[str, list[Constraint]] = {}
+        if not any(c.get("matchLabelKeys") for c in self.default_constraints):
+            try:
+                for action in (DO_NOT_SCHEDULE, SCHEDULE_ANYWAY):
+                    self._parsed_defaults[action] = parse_constraints(self.default_constraints, {}, action)
+            except ValueError:  # reported per pod, as before
+                self._parsed_defaults = {}
 
     def events_to_register(self) -> list[ClusterEvent]:
         return [ClusterEvent("Pod", ActionType.ALL),
@@ -362,7 +370,9 @@ class PodTopologySpread(Plugin):
         own = (pod_info.pod.get("spec") or {}).get("topologySpreadConstraints")
         if own:
             return parse_constraints(own, pod_info.labels, action)
-        constraints = parse_constraints(self.default_constraints, pod_info.labels, action)
+        constraints = self._parsed_defaults.get(action)
+        if constraints is None:  # defaults with matchLabelKeys depend on the pod's labels
+            constraints = parse_constraints(self.default_constraints, pod_info.labels, action)
         if not constraints or self.selector_lookup is None:
             return []
         selector = self.selector_lookup(pod_info.pod)

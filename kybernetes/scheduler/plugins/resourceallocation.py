@@ -21,6 +21,8 @@ The strategies combine the per-resource (requested, allocatable) pairs, in integ
   ``std = |f1 - f2| / 2``, otherwise the population standard deviation.
 
 Per node this is a handful of integer operations; the pod's requests are computed once per cycle (PreScore).
+For the usual configuration (cpu and memory, any strategy but RequestedToCapacityRatio) ``score_nodes`` also has
+an array form over a :class:`~kybernetes.scheduler.nodearrays.NodeList`, giving the same integers.
 """
 
 from __future__ import annotations
@@ -29,7 +31,10 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+import numpy as np
+
 from kybernetes.scheduler.framework import MAX_NODE_SCORE
+from kybernetes.scheduler.nodearrays import NodeArrays, NodeList, exact
 from kybernetes.scheduler.nodeinfo import NodeInfo, PodInfo
 from kybernetes.scheduler.plugins.helper import div_trunc, round_half_away
 
@@ -123,7 +128,7 @@ class ResourceAllocationScorer:
     four numbers it needs and allocates nothing; otherwise the general path over :meth:`pairs`.
     """
 
-    __slots__ = ("strategy", "resources", "use_requested", "shape", "_specs", "score")
+    __slots__ = ("strategy", "resources", "use_requested", "shape", "_specs", "score", "_bulk")
 
     def __init__(self, strategy: str, resources: Sequence[tuple[str, int]] = DEFAULT_RESOURCES, *,
                  use_requested: bool = False, shape: Sequence[tuple[int, int]] = ()) -> None:
@@ -137,9 +142,30 @@ class ResourceAllocationScorer:
         self.shape = tuple(shape)
         self._specs = tuple((_kind(n), n, w) for n, w in self.resources)
         self.score: Callable[[NodeInfo, Sequence[int]], int] = self._general
+        self._bulk: Callable[[NodeArrays, np.ndarray, int, int], np.ndarray] | None = None
         if [k for k, _, _ in self._specs] == [_CPU, _MEMORY] and strategy != REQUESTED_TO_CAPACITY_RATIO:
-            self.score = _cpu_mem_scorer(strategy, self.resources[0][1], self.resources[1][1], use_requested,
-                                         self._general)
+            wc, wm = self.resources[0][1], self.resources[1][1]
+            self.score = _cpu_mem_scorer(strategy, wc, wm, use_requested, self._general)
+            self._bulk = _cpu_mem_bulk_scorer(strategy, wc, wm, use_requested)
+
+    def score_nodes(self, nodes: Sequence[NodeInfo], pod_requests: Sequence[int]) -> list[int] | np.ndarray:
+        """``score`` for every node; over the arrays when ``nodes`` is a NodeList and the configuration has a bulk
+        form (cpu and memory, not RequestedToCapacityRatio) -- nodes whose allocatable cpu or memory is not
+        positive (or whose numbers are too large for exact array arithmetic) are then still scored one by one."""
+        bulk = self._bulk
+        if bulk is not None and isinstance(nodes, NodeList) and exact(*pod_requests):
+            out = bulk(nodes.arrays, nodes.rows, pod_requests[0], pod_requests[1])
+            if out.size:
+                arrays = nodes.arrays
+                rows = nodes.rows
+                odd = ((arrays.alloc_cpu[rows] <= 0) | (arrays.alloc_memory[rows] <= 0)).nonzero()[0]
+                if odd.size:
+                    score = self.score
+                    for k in odd.tolist():
+                        out[k] = score(nodes[k], pod_requests)
+            return out
+        score = self.score
+        return [score(ni, pod_requests) for ni in nodes]
 
     def pod_requests(self, pod_info: PodInfo) -> tuple[int, ...]:
         """The pod's request for each configured resource (cpu in millicores), non-zero unless use_requested."""
@@ -244,6 +270,40 @@ def _cpu_mem_scorer(strategy: str, wc: int, wm: int, use_requested: bool,
             fm = 1.0
         return int((1 - abs((fc - fm) / 2)) * m)
     return balanced
+
+
+def _cpu_mem_bulk_scorer(strategy: str, wc: int, wm: int,
+                         use_requested: bool) -> Callable[[NodeArrays, np.ndarray, int, int], np.ndarray]:
+    """The array form of :func:`_cpu_mem_scorer` for the nodes at ``rows``; entries of nodes whose allocatable cpu
+    or memory is not positive are meaningless (the caller scores those one by one)."""
+    wsum = wc + wm
+    m = MAX_NODE_SCORE
+
+    def bulk(arrays: NodeArrays, rows: np.ndarray, pc: int, pm: int) -> np.ndarray:
+        ac = arrays.alloc_cpu[rows]
+        am = arrays.alloc_memory[rows]
+        if use_requested:
+            rc = arrays.req_cpu[rows] + pc
+            rm = arrays.req_memory[rows] + pm
+        else:
+            rc = arrays.nz_cpu[rows] + pc
+            rm = arrays.nz_memory[rows] + pm
+        # a zero (or negative) allocatable: divide by 1 instead, the caller scores those nodes one by one
+        ac1 = np.maximum(ac, 1)
+        am1 = np.maximum(am, 1)
+        if strategy == LEAST_ALLOCATED:
+            sc = np.where(rc <= ac, (ac - rc) * m // ac1, 0)
+            sm = np.where(rm <= am, (am - rm) * m // am1, 0)
+            return (sc * wc + sm * wm) // wsum
+        if strategy == MOST_ALLOCATED:
+            sc = np.minimum(rc, ac) * m // ac1
+            sm = np.minimum(rm, am) * m // am1
+            return (sc * wc + sm * wm) // wsum
+        # Balanced: float64 of integers below 2**53 is exact, so each operation rounds as Python's does
+        fc = np.minimum(rc / ac1, 1.0)
+        fm = np.minimum(rm / am1, 1.0)
+        return ((1 - np.abs((fc - fm) / 2)) * m).astype(np.int64)
+    return bulk
 
 
 def _balanced(pairs: list[tuple[int, int, int]]) -> int:

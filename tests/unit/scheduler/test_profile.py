@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 
+import numpy as np
 import pytest
 
 from kybernetes.scheduler.config import API_VERSION, KIND, parse_config
 from kybernetes.scheduler.framework import (ActionType, ClusterEvent, Code, CycleState, NodeScore, Plugin, error,
                                             success, unresolvable, unschedulable)
+from kybernetes.scheduler.nodearrays import NodeArrays, NodeList
 from kybernetes.scheduler.plugins.registry import Registry
 from kybernetes.scheduler.profile import Framework, FrameworkError
 from kybernetes.scheduler.queue import Nominator
@@ -409,3 +411,91 @@ def test_memoized_results_equal_fresh_ones(no_signature):
         assert (pl.filtered, pl.scored) == ((12, 12) if no_signature else (7, 7))
     finally:
         del FAKES["Memo"]
+
+
+# -- scores as arrays (plugins computing over the snapshot's arrays) ---------------------------------------------
+
+class ArrayScorer(Plugin):
+    """Scorer's scores, returned as a numpy array; ``batch_scoring``: memoized only for plain lists."""
+
+    name = "ArrayScorer"
+    extension_points = ("score",)
+    batch_scoring = True
+
+    def __init__(self, handle=None, args=None):
+        super().__init__(handle, args)
+        self.batches = 0
+
+    def signature(self, pod_info):
+        return 1
+
+    def score(self, state, pod_info, node_info):
+        return int(node_info.name[1:]) * self.args.get("factor", 1)
+
+    def score_nodes(self, state, pod_info, nodes):
+        self.batches += 1
+        return np.array([self.score(state, pod_info, ni) for ni in nodes], dtype=np.int64)
+
+
+def node_list(nodes):
+    return NodeList(nodes, NodeArrays(nodes), np.arange(len(nodes), dtype=np.intp))
+
+
+def test_array_scores_mix_with_list_scores():
+    FAKES["ArrayScorer"] = ArrayScorer
+    try:
+        f = framework(("ArrayScorer", 3), ("Scorer", 2), ("NormScorer", 1))
+        nodes = [node("n1"), node("n2"), node("n4")]
+        for given in (nodes, node_list(nodes)):
+            totals, s = f.run_score_plugins(CycleState(), pod("p"), given)
+            assert s.is_success() and type(totals) is list
+            assert totals == [3 * 1 + 2 * 1 + 25, 3 * 2 + 2 * 2 + 50, 3 * 4 + 2 * 4 + 100]
+            raw, s = f.score_totals(CycleState(), pod("p"), given)
+            assert list(raw) == totals
+        pl = f.plugins["ArrayScorer"]
+        assert pl.batches == 3  # the plain list once (then memoized), the NodeList each time
+        f.run_score_plugins(CycleState(), pod("p"), nodes)
+        assert pl.batches == 3
+        f.run_score_plugins(CycleState(), pod("p"), node_list(nodes))
+        assert pl.batches == 4
+    finally:
+        del FAKES["ArrayScorer"]
+
+
+def test_array_score_out_of_range_is_an_error():
+    FAKES["ArrayScorer"] = ArrayScorer
+    try:
+        f = framework("ArrayScorer", args={"ArrayScorer": {"factor": 60}})
+        totals, s = f.run_score_plugins(CycleState(), pod("p"), node_list([node("n1"), node("n2")]))
+        assert s.code == Code.ERROR
+        assert 'plugin "ArrayScorer" returns an invalid score 120, it should in the range of [0, 100]' in s.message()
+    finally:
+        del FAKES["ArrayScorer"]
+
+
+def test_filter_batch_masks_are_anded_and_name_the_rest():
+    class MaskFit(FAKES["Fit"]):  # type: ignore[misc, valid-type]
+        name = "MaskFit"
+
+        def filter_batch(self, state, pod_info, arrays):
+            return arrays.free_cpu >= pod_info.requests.milli_cpu
+
+    class MaskNone(MaskFit):
+        name = "MaskNone"
+
+        def filter_batch(self, state, pod_info, arrays):
+            return None
+
+    FAKES["MaskFit"], FAKES["MaskNone"] = MaskFit, MaskNone
+    try:
+        f = framework("MaskFit", "Fit", "MaskNone")
+        nodes = [node("n1", cpu=500), node("n2", cpu=100), node("n3", cpu=300)]
+        state = CycleState()
+        f.run_pre_filter_plugins(state, pod("p", cpu=200))
+        mask, rest, chain = f.run_filter_batch(state, pod("p", cpu=200), NodeArrays(nodes))
+        assert mask.tolist() == [True, False, True]
+        assert [n for n, _ in rest] == ["Fit", "MaskNone"] and [n for n, _ in chain] == ["MaskFit", "Fit", "MaskNone"]
+        state.skip_filter_plugins = {"MaskFit"}
+        assert f.run_filter_batch(state, pod("p", cpu=200), NodeArrays(nodes)) == (None, [], [])
+    finally:
+        del FAKES["MaskFit"], FAKES["MaskNone"]
