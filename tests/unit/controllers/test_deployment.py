@@ -411,9 +411,8 @@ async def test_resize_during_stuck_rollout_is_proportional(kyb):
         async def sizes():
             return sorted(r["spec"]["replicas"] for r in await replica_sets(env))
         await eventually(lambda: _eq(sizes(), [5, 8]), what="stuck at 8 old + 5 new")
-        d = await env.client.get(dpath(env.ns, "web"))
-        d["spec"]["replicas"] = 20
-        await env.client.update(dpath(env.ns, "web"), d)
+        # a patch, not GET + PUT: the controller writes the status concurrently (a PUT could meet a 409)
+        await env.client.patch(dpath(env.ns, "web"), {"spec": {"replicas": 20}})
         await eventually(lambda: _eq(sizes(), [9, 14]), what="proportional 14 old + 9 new")
         for r in await replica_sets(env):
             assert r["metadata"]["annotations"][du.DESIRED_REPLICAS_ANNOTATION] == "20"
