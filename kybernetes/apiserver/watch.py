@@ -186,9 +186,8 @@ async def serve_watch(api: ResourceAPI, request: web.BaseRequest, info: Resource
             data = _event_line(ev, match, render)
             if data:
                 await resp.write(data)
-    except (ConnectionResetError, asyncio.CancelledError):
-        watcher.close()
-        raise
+    except ConnectionResetError:
+        return resp  # the client went away: nothing to tell it
     finally:
         watcher.close()
     try:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import fcntl
 import logging
 import os
 import secrets
@@ -121,12 +122,14 @@ class Runtime:
         self._sandboxes: dict[str, SandboxRecord] = {}
         self._containers: dict[str, ContainerRecord] = {}
         self._locks: dict[str, asyncio.Lock] = {}
+        self._state_lock: int | None = None
         self._started = False
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
         """Choose the OCI runtime, install the network guard, build the busybox image, then adopt the sandboxes
         and containers recorded under ``state_dir``.  Raises RuntimeError_ when no OCI runtime is usable."""
+        self._lock_state_dir()
         self.oci = await asyncio.to_thread(OCIRuntime.choose, self.preferred_oci, self.state_dir / "oci")
         self.cni = CNINetwork(self.network_config, self.state_dir)
         if self.cni.plugin_available():
@@ -141,10 +144,49 @@ class Runtime:
                 await asyncio.to_thread(self.images.ensure_busybox)
             except RuntimeError_ as e:
                 log.warning("no local busybox image: %s", e)
-        await asyncio.to_thread(self._adopt)
+        leftovers = await asyncio.to_thread(self._adopt)
+        for cid in leftovers:
+            await self._discard_leftover(cid)
         self._started = True
 
-    def _adopt(self) -> None:
+    def _lock_state_dir(self) -> None:
+        """Hold ``<state_dir>/lock`` while started: two runtimes over one state directory would remove each
+        other's half-created containers."""
+        if self._state_lock is not None:
+            return
+        fd = os.open(self.state_dir / "lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise RuntimeError_(f"another runtime is using {self.state_dir}") from None
+        self._state_lock = fd
+
+    def _unlock_state_dir(self) -> None:
+        if self._state_lock is not None:
+            os.close(self._state_lock)  # closing the only descriptor releases the lock
+            self._state_lock = None
+
+    async def _discard_leftover(self, cid: str) -> None:
+        """Remove a container whose create was interrupted (the runtime was killed before its record was
+        written): the OCI runtime may already have made it, so it is deleted there first."""
+        d = self.state.container_dir(cid)
+        for name in dict.fromkeys((self.preferred_oci, "crun", "runc")):
+            binary = find_runtime(name)
+            if binary is None:
+                continue
+            try:
+                await OCIRuntime(name, binary, self.state_dir / "oci" / name).delete(cid, force=True)
+            except Exception as e:  # noqa: BLE001 - best effort: the bundle goes either way
+                log.debug("leftover container %s: %s delete: %s", cid[:12], name, e)
+        log.info("removing container %s left half-created by an earlier runtime", cid[:12])
+        await asyncio.to_thread(unmount, str(d / "bundle" / "rootfs"))
+        await asyncio.to_thread(shutil.rmtree, d, True)
+        await asyncio.to_thread(shutil.rmtree, self.root_dir / "containers" / cid, True)
+
+    def _adopt(self) -> list[str]:
+        """Load the records; returns the ids of container directories without a record (interrupted
+        creates)."""
         for rec in self.state.load_sandboxes():
             gone = (rec.netns_path and not os.path.exists(rec.netns_path)) or \
                 (rec.ipc_path and not os.path.ismount(rec.ipc_path))
@@ -154,12 +196,10 @@ class Runtime:
             self._sandboxes[rec.id] = rec
         for crec in self.state.load_containers():
             self._containers[crec.id] = crec
-        # bundles whose create never finished (no record) are leftovers of a crash
-        for d in self.state.containers_dir.iterdir():
-            if d.is_dir() and not (d / "record.json").exists() and time.time() - d.stat().st_mtime > 60:
-                unmount(str(d / "bundle" / "rootfs"))
-                shutil.rmtree(d, ignore_errors=True)
-                shutil.rmtree(self.root_dir / "containers" / d.name, ignore_errors=True)
+        # bundles whose create never finished (no record) are leftovers of a crash; this runtime holds the
+        # state directory's lock, so no create of another one is in progress
+        return [d.name for d in self.state.containers_dir.iterdir()
+                if d.is_dir() and not (d / "record.json").exists()]
 
     async def close(self, teardown_network: bool = False) -> None:
         """Forget in-memory state; containers keep running under their shims.  With ``teardown_network`` (only
@@ -168,6 +208,7 @@ class Runtime:
             await self.cni.teardown()
             await asyncio.to_thread(_remove_cgroup, "/kybernetes", recursive=False)
         self._started = False
+        self._unlock_state_dir()
 
     def _lock(self, key: str) -> asyncio.Lock:
         lock = self._locks.get(key)

@@ -235,6 +235,30 @@ async def test_new_runtime_adopts_running_container_and_missed_exits(cri_env):
             await rt2.remove_pod_sandbox(sid)
 
 
+async def test_create_interrupted_before_its_record_is_removed_by_the_next_runtime(cri_env, monkeypatch):
+    sc = pod(cri_env.log_dir)
+    async with running(cri_env) as rt:
+        sid = await rt.run_pod_sandbox(sc)
+        # the process dies between the OCI create and the record: nothing of the runtime cleans up
+        monkeypatch.setattr(rt.state, "save_container", lambda rec: (_ for _ in ()).throw(SystemExit(9)))
+        monkeypatch.setattr(rt, "_discard_bundle", lambda rec: None)
+        with pytest.raises(SystemExit):
+            await rt.create_container(sid, container("exec sleep 300", name="half"), sc)
+        monkeypatch.undo()
+        [left] = [d for d in rt.state.containers_dir.iterdir() if not (d / "record.json").exists()]
+        assert await rt.oci.state(left.name) is not None  # the OCI runtime made it
+        assert left.name not in [c.id for c in await rt.list_containers()]
+        with pytest.raises(Exception, match="another runtime"):
+            await cri_env.runtime(build_busybox=False).start()
+    async with running(cri_env) as rt2:
+        try:
+            assert not left.exists()
+            assert await rt2.oci.state(left.name) is None
+            assert not (cri_env.root_dir / "containers" / left.name).exists()
+        finally:
+            await rt2.remove_pod_sandbox(sid)
+
+
 async def test_mounts_user_readonly_rootfs_and_shared_pid(cri_env, tmp_path):
     host_dir = tmp_path / "data"
     host_dir.mkdir()
