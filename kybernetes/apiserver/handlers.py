@@ -430,7 +430,8 @@ class ResourceAPI:
 
     def _record(self, request: web.BaseRequest, info: ResourceInfo, old: dict | None, new: dict,
                 subresource: str) -> dict:
-        """``new`` with managedFields updated for this (non-apply) write, as upstream's field manager does.
+        """``new`` (the caller's own object, shared with the result) with managedFields updated for this
+        (non-apply) write, as upstream's field manager does.
 
         Creates are memoised: the entry depends only on the object's shape, and objects made from one template
         (the pods of a ReplicaSet, a benchmark's pods) differ only in identity metadata, which is never owned."""
@@ -456,7 +457,7 @@ class ResourceAPI:
         return update_managed_fields(
             old, new, manager=manager, api_version=info.api_version,
             schema=apply_schema_for(info.group, info.version, info.kind), now=now,
-            subresource=subresource, ignored=ignored)
+            subresource=subresource, ignored=ignored, in_place=True)
 
     async def _server_side_apply(self, request: web.BaseRequest, info: ResourceInfo, namespace: str, name: str,
                                  subresource: str) -> web.Response:

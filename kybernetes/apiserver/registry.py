@@ -47,8 +47,15 @@ _NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789"
 _MAX_RETRIES = 20
 
 
+_last_stamp: list = [0, ""]
+
+
 def now_rfc3339() -> str:
-    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """The current UTC time at second precision (formatted once per second: many writes share a second)."""
+    t = int(time.time())
+    if t != _last_stamp[0]:
+        _last_stamp[0], _last_stamp[1] = t, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+    return _last_stamp[1]
 
 
 def _rfc3339_in(seconds: int) -> str:

@@ -778,6 +778,11 @@ def _leaf(old: Any, new: Any, path: Path, c: Comparison) -> None:
 
 
 def _cmp(old: Any, new: Any, schema: ApplySchema | None, path: Path, c: Comparison, zero: bool) -> None:
+    if old is new or (type(old) is type(new) and isinstance(old, (dict, list)) and old == new):
+        # identical subtrees hold no change: one C-speed equality instead of a walk. Python's ``==`` equates
+        # ``true`` with ``1`` inside containers, so a bool swapped for the same-valued number deep in untyped
+        # data is not reported (typed fields cannot change type: validation rejects it)
+        return
     old_shape = value_shape(schema, old) if old is not ABSENT else None
     new_shape = value_shape(schema, new) if new is not ABSENT else None
     shape = new_shape if new_shape is not None else old_shape

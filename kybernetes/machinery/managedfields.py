@@ -26,10 +26,13 @@ hands a ``kubectl-client-side-apply`` ``Update`` entry to the ``kubectl`` applie
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+import orjson
 
 from kybernetes.machinery.errors import go_quote
 from kybernetes.machinery.fieldpath import (
@@ -167,6 +170,46 @@ def manager_or_user_agent(manager: str, user_agent: str) -> str:
 # ---------------------------------------------------------------------------------------------------------------
 
 
+# Field sets seen recently, both ways: most writes carry the same sets as the object's previous version (and
+# objects of one template share theirs), so parsing and emitting them again is the bulk of a write's bookkeeping.
+# Cached sets are shared: FieldSet operations return new sets, and nothing inserts into a decoded one.
+_SET_CACHE_MAX = 4096
+_decoded_sets: OrderedDict[bytes, FieldSet] = OrderedDict()
+_encoded_sets: OrderedDict[int, tuple[FieldSet, bytes]] = OrderedDict()
+
+
+def _remember(cache: OrderedDict, key: Any, value: Any) -> None:
+    cache[key] = value
+    if len(cache) > _SET_CACHE_MAX:
+        cache.popitem(last=False)
+
+
+def _decode_set(raw: Any) -> FieldSet:
+    """``parse_fields_v1`` through the cache (raises ``ValueError`` as it does)."""
+    try:
+        key = orjson.dumps(raw)
+    except TypeError:
+        return parse_fields_v1(raw)
+    fs = _decoded_sets.get(key)
+    if fs is None:
+        fs = parse_fields_v1(raw)
+        _remember(_decoded_sets, key, fs)
+        _remember(_encoded_sets, id(fs), (fs, key))
+    return fs
+
+
+def _encode_set(fs: FieldSet) -> dict[str, Any]:
+    """``fields_v1`` through the cache: a fresh dict either way."""
+    hit = _encoded_sets.get(id(fs))
+    if hit is not None and hit[0] is fs:
+        return orjson.loads(hit[1])
+    out = fields_v1(fs)
+    raw = orjson.dumps(out)
+    _remember(_encoded_sets, id(fs), (fs, raw))
+    _remember(_decoded_sets, raw, fs)
+    return out
+
+
 def decode_managed_fields(entries: Iterable[Mapping[str, Any]] | None) -> Managed:
     """Decode ``metadata.managedFields``. Raises ``ValueError`` with upstream's text for an invalid entry."""
     managed = Managed()
@@ -188,7 +231,7 @@ def decode_managed_fields(entries: Iterable[Mapping[str, Any]] | None) -> Manage
             entry.get("manager") or "", operation, api_version, entry.get("subresource") or ""
         )
         try:
-            fs = parse_fields_v1(entry.get("fieldsV1"))
+            fs = _decode_set(entry.get("fieldsV1"))
         except ValueError as e:
             raise ValueError(f"error decoding versioned set from entry {i}: error decoding set: {e}") from None
         managed.fields[identifier] = VersionedSet(fs, api_version, operation == APPLY)
@@ -235,7 +278,7 @@ def encode_managed_fields(managed: Managed) -> list[dict[str, Any]] | None:
         if t:
             entry["time"] = t
         entry["fieldsType"] = "FieldsV1"
-        entry["fieldsV1"] = fields_v1(vs.fields)
+        entry["fieldsV1"] = _encode_set(vs.fields)
         if info.get("subresource"):
             entry["subresource"] = info["subresource"]
         entries.append(entry)
@@ -406,16 +449,23 @@ def update_managed_fields(
     subresource: str = "",
     ignored: FieldSet | None = None,
     max_update_managers: int = MAX_UPDATE_MANAGERS,
+    in_place: bool = False,
 ) -> dict[str, Any]:
     """``new`` (a create, update or patch result; ``old`` is the stored object, None on create) with
     ``metadata.managedFields`` recording the write for ``manager`` (operation ``Update``, ``now`` as its
-    time, ``subresource`` recorded). Returns a new dict; inputs are not modified.
+    time, ``subresource`` recorded). Returns a new dict and leaves the inputs alone; with ``in_place`` the
+    result shares everything but its top level and metadata with ``new`` (for a caller that owns ``new``).
 
     ``manager`` is the request's field manager or, without one, the user-agent prefix
     (:func:`manager_or_user_agent`); empty means ``unknown``. ``ignored`` are the fields the resource's
     strategy resets for this endpoint (e.g. ``.status`` on the main resource). When an object cannot be
     walked with its schema the write is recorded without ``managedFields``, as upstream 1.32 does."""
-    result = json_copy(dict(new))
+    if in_place:
+        result = dict(new)
+        if isinstance(result.get("metadata"), dict):
+            result["metadata"] = dict(result["metadata"])
+    else:
+        result = json_copy(dict(new))
     sent = _get_managed_fields(result)
     if subresource:
         managed = _decode_or_empty(_get_managed_fields(old))
