@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -77,7 +79,7 @@ async def run(args: argparse.Namespace, comps: Components) -> None:
         comps.start("sim", "sim", "--nodes", str(args.nodes), "--ready-delay", "0.2",
                     "--pods", str(max(110, 2 * args.deployments * args.replicas // args.nodes)))
         comps.start("scheduler", "scheduler", "--leader-elect=false")
-        cm = comps.start("controller-manager", "controller-manager", "--leader-elect=false")
+        comps.start("controller-manager", "controller-manager", "--leader-elect=false")
         # wait for the nodes before starting the clock
         for _ in range(600):
             nodes = (await client.list(resource_path("", "v1", "nodes")))["items"]
@@ -85,7 +87,13 @@ async def run(args: argparse.Namespace, comps: Components) -> None:
                 break
             comps.check_alive()
             await asyncio.sleep(0.5)
-        cpu0 = cpu_seconds(cm.pid)
+        cpu0 = {name: cpu_seconds(p.pid) for name, p in comps.procs.items()}
+        spy = None
+        if args.py_spy:
+            target, _, out = args.py_spy.partition(":")
+            spy = subprocess.Popen(["py-spy", "record", "-p", str(comps.procs[target].pid), "-o", out, "-r", "50",
+                                    *(["--format", "raw"] if out.endswith(".txt") else [])],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         total = args.deployments * args.replicas
         t0 = time.monotonic()
         deadline = t0 + args.timeout
@@ -137,8 +145,14 @@ async def run(args: argparse.Namespace, comps: Components) -> None:
         print(f"  {args.deployments} deployments created in {created_s:.1f}s; {total} pods available in {all_s:.1f}s")
         print(f"deployments_available_seconds: {all_s:.1f} s")
         print(f"pods_created_per_second: {pods_rate:.0f} pods/s")
-        print(f"controller_manager_cpu_seconds: {cpu_seconds(cm.pid) - cpu0:.1f} s")
-        print(f"controller_manager_rss: {rss_mb(cm.pid):.0f} MB")
+        if spy is not None:
+            spy.send_signal(signal.SIGINT)
+            spy.wait(60)
+        cpu = {name: cpu_seconds(p.pid) - cpu0[name] for name, p in comps.procs.items()}
+        print("  CPU seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in cpu.items()))
+        print(f"controller_manager_cpu_seconds: {cpu['controller-manager']:.1f} s")
+        print(f"apiserver_cpu_seconds: {cpu['apiserver']:.1f} s")
+        print(f"controller_manager_rss: {rss_mb(comps.procs['controller-manager'].pid):.0f} MB")
         print(f"apiserver_rss: {rss_mb(comps.procs['apiserver'].pid):.0f} MB")
     finally:
         await client.close()
@@ -151,6 +165,9 @@ def main() -> None:
     ap.add_argument("--nodes", type=int, default=100)
     ap.add_argument("--timeout", type=float, default=600.0)
     ap.add_argument("--keep", action="store_true", help="keep the data dir (logs) afterwards")
+    ap.add_argument("--py-spy", default="", metavar="COMPONENT:FILE",
+                    help="profile one component (apiserver, controller-manager, scheduler, sim) during the run; "
+                         "FILE.svg is a flame graph, FILE.txt raw stacks")
     args = ap.parse_args()
     comps = Components(keep=args.keep)
     try:

@@ -39,9 +39,10 @@ from kybernetes.api import (
 from kybernetes.api.validation_common import name_is_dns_subdomain, path_segment_name
 from kybernetes.api.validation_decode import decode_error
 from kybernetes.api.validation_meta import object_meta, object_meta_update
+from kybernetes.api.validation_podstatus import validate_pod_status_update
 from kybernetes.machinery.errors import FieldError
 
-__all__ = ["validate", "validate_update", "decode_error", "generate_job_selector"]
+__all__ = ["validate", "validate_update", "validate_status_update", "decode_error", "generate_job_selector"]
 
 generate_job_selector = batch.generate_job_selector
 
@@ -144,3 +145,13 @@ def validate_update(new: dict, old: dict, group: str, version: str, kind: str, *
     if rules is None:
         return errs + object_meta_update(new_meta, old_meta, kube_finalizers=False)
     return errs + rules.update(new, old, version)
+
+
+def validate_status_update(new: dict, old: dict, group: str, version: str, kind: str, *,
+                           namespaced: bool | None = None) -> list[FieldError]:
+    """Errors of a write through the ``status`` subresource (the strategy has already put the stored spec back).
+    Pods have upstream's own rules (ValidatePodStatusUpdate: metadata, status; not the unchanged spec); other
+    kinds are validated as a whole update."""
+    if (group, kind) == ("", "Pod"):
+        return validate_pod_status_update(new, old)
+    return validate_update(new, old, group, version, kind, namespaced=namespaced)

@@ -478,7 +478,8 @@ class Registry:
             self.strategy.prepare_for_update(new, current, subresource=subresource)
             # pods/binding only sets spec.nodeName (checked by its handler); like upstream's BindingREST it is
             # not a pod update, so ValidatePodUpdate (which forbids spec changes) does not apply.
-            errs = self.strategy.validate_update(new, current) if subresource != "binding" else []
+            errs = (self.strategy.validate_update(new, current, subresource=subresource)
+                    if subresource != "binding" else [])
             if errs:
                 raise errors.invalid(self.group, self.kind, name, errs)
             if old_md.get("deletionTimestamp") and not md.get("finalizers") and not self._spec_finalizers(new):

@@ -20,6 +20,7 @@ from typing import Any
 from kybernetes.api.catalogue import ResourceInfo
 from kybernetes.api import validation
 from kybernetes.api.defaults import apply_defaults
+from kybernetes.api.validation_podstatus import effective_pod_ips
 from kybernetes.machinery.quantity import parse_quantity
 from kybernetes.machinery.errors import FieldError
 
@@ -219,6 +220,8 @@ class Strategy:
                 for k, v in old.items():
                     if k not in ("status", "metadata", "apiVersion", "kind"):
                         new[k] = v
+                if (self.group, self.resource) == ("", "pods"):
+                    _prepare_pod_status(new, old)
             elif subresource == "binding":
                 pass  # pods/binding sets spec.nodeName and the PodScheduled condition together
             elif "status" in old:
@@ -241,8 +244,11 @@ class Strategy:
             new["metadata"]["generation"] = gen
         apply_defaults(new, self.group, self.version, self.kind)
 
-    def validate_update(self, new: dict, old: dict) -> list[FieldError]:
-        """Errors of replacing ``old`` with ``new`` (never mutates), ``new`` itself included."""
+    def validate_update(self, new: dict, old: dict, *, subresource: str = "") -> list[FieldError]:
+        """Errors of replacing ``old`` with ``new`` through ``subresource`` (never mutates)."""
+        if subresource == "status" and self.has_status:
+            return validation.validate_status_update(new, old, self.group, self.version, self.kind,
+                                                     namespaced=self.namespaced)
         return validation.validate_update(new, old, self.group, self.version, self.kind, namespaced=self.namespaced)
 
     # -- delete -------------------------------------------------------------------------------------------
@@ -365,3 +371,22 @@ def _normalize_cluster_ips(svc: dict, old: dict | None) -> None:
         spec["clusterIPs"] = [ip]
     elif ips and not ip and isinstance(ips, list) and ips:
         spec["clusterIP"] = ips[0]
+
+
+def _prepare_pod_status(new: dict, old: dict) -> None:
+    """What upstream's pods/status strategy keeps from the stored pod: owner references (old kubelets corrupted
+    them), the QoS class when the write dropped it; and ``podIP`` winning over a disagreeing ``podIPs``."""
+    md, old_md = new.setdefault("metadata", {}), old.get("metadata") or {}
+    if "ownerReferences" in old_md:
+        md["ownerReferences"] = old_md["ownerReferences"]
+    else:
+        md.pop("ownerReferences", None)
+    status = new.get("status")
+    if not isinstance(status, dict):
+        return
+    qos = (old.get("status") or {}).get("qosClass")
+    if not status.get("qosClass") and qos:
+        status["qosClass"] = qos
+    ips = effective_pod_ips(status)
+    if ips != (status.get("podIPs") or []):
+        status["podIPs"] = ips

@@ -308,3 +308,29 @@ def test_uid_in_written_object_is_a_precondition(api, ns):
                  {"metadata": {"uid": cm["metadata"]["uid"]}, "data": {"a": "3"}},
                  headers={"Content-Type": "application/merge-patch+json"})
     assert r.status == 200 and r.json()["data"]["a"] == "3"
+
+
+def test_pod_status_write_has_its_own_rules(api: API, ns: str) -> None:
+    """pods/status: status rules apply (two IPv4 pod IPs are refused); the spec and owner references come from
+    the stored pod whatever the write says."""
+    owner = {"apiVersion": "v1", "kind": "ConfigMap", "name": "owner", "uid": "0f1e2d3c-0000-4000-8000-000000000001"}
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "ownerReferences": [owner]},
+           "spec": {"containers": [{"name": "c", "image": "busybox"}]}}
+    assert api.call("POST", f"/api/v1/namespaces/{ns}/pods", pod).status == 201
+    url = f"/api/v1/namespaces/{ns}/pods/p/status"
+    two = {"status": {"podIP": "10.244.0.6", "podIPs": [{"ip": "10.244.0.6"}, {"ip": "10.244.0.7"}]}}
+    r = api.call("PATCH", url, two, headers={"Content-Type": "application/merge-patch+json"})
+    assert r.status == 422, r.json()
+    [cause] = r.json()["details"]["causes"]
+    assert cause["field"] == "status.podIPs"
+    assert cause["message"].endswith("may specify no more than one IP for each IP family")
+    stale = api.call("GET", f"/api/v1/namespaces/{ns}/pods/p").json()
+    stale["metadata"]["ownerReferences"] = []
+    stale["spec"]["containers"][0]["image"] = "other"
+    stale["status"] = {"phase": "Running", "podIP": "10.244.0.6"}
+    r = api.call("PUT", url, stale)
+    assert r.status == 200, r.json()
+    got = r.json()
+    assert got["metadata"]["ownerReferences"] == [owner]
+    assert got["spec"]["containers"][0]["image"] == "busybox"
+    assert got["status"]["podIPs"] == [{"ip": "10.244.0.6"}] and got["status"]["qosClass"] == "BestEffort"
