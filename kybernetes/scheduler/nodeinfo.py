@@ -256,7 +256,7 @@ class NodeInfo:
 
     __slots__ = ("node", "name", "pods", "pods_with_affinity", "pods_with_required_anti_affinity", "requested",
                  "non_zero_requested", "allocatable", "used_ports", "image_sizes", "generation", "labels",
-                 "taints", "unschedulable")
+                 "taints", "unschedulable", "_label_index")
 
     def __init__(self, node: dict[str, Any] | None = None) -> None:
         self.node: dict[str, Any] | None = None
@@ -273,6 +273,7 @@ class NodeInfo:
         self.taints: list[dict[str, Any]] = []
         self.unschedulable = False
         self.generation = next_generation()
+        self._label_index: tuple[int, dict[tuple[str, str, str], list[PodInfo]]] | None = None
         if node is not None:
             self.set_node(node)
 
@@ -327,6 +328,18 @@ class NodeInfo:
         self.generation = next_generation()
         return pi
 
+    def pods_labelled(self, namespace: str, key: str, value: str) -> list[PodInfo]:
+        """The pods of ``namespace`` here whose label ``key`` is ``value`` (an index built on first use for each
+        generation of this node, so counting pods that match a selector need not look at every pod)."""
+        idx = self._label_index
+        if idx is None or idx[0] != self.generation:
+            table: dict[tuple[str, str, str], list[PodInfo]] = {}
+            for p in self.pods:
+                for k, v in p.labels.items():
+                    table.setdefault((p.namespace, k, v), []).append(p)
+            idx = self._label_index = (self.generation, table)
+        return idx[1].get((namespace, key, value), [])
+
     def clone(self) -> NodeInfo:
         """A copy whose pod lists and aggregates can change without touching this one (PodInfos are shared)."""
         c = NodeInfo.__new__(NodeInfo)
@@ -344,6 +357,7 @@ class NodeInfo:
         c.taints = self.taints
         c.unschedulable = self.unschedulable
         c.generation = self.generation
+        c._label_index = self._label_index
         return c
 
     def __repr__(self) -> str:

@@ -409,6 +409,13 @@ class CacheWatcher(Generic[T]):
         """Events queued and not yet read."""
         return len(self._queue)
 
+    def take_ready(self, limit: int) -> list[CacheEvent[T]]:
+        """Up to ``limit`` events already queued, without waiting (an empty list when none is; an error or the
+        end is reported by the next ``__anext__``)."""
+        q = self._queue
+        n = min(limit, len(q))
+        return [q.popleft() for _ in range(n)]
+
     def close(self) -> None:
         """Stop watching: iteration ends after the events already queued. Idempotent."""
         self._end(None)

@@ -148,8 +148,14 @@ def _node_has_all_keys(labels: Mapping[str, str], constraints: Iterable[Constrai
     return all(c.topology_key in labels for c in constraints)
 
 
-def _count_matching(pods: Iterable[PodInfo], selector: Selector, namespace: str) -> int:
-    """Pods of ``namespace`` matching ``selector``, terminating pods left out."""
+def _count_matching(node_info: NodeInfo, selector: Selector, namespace: str) -> int:
+    """Pods of ``namespace`` on the node matching ``selector``, terminating pods left out. A selector with an
+    equality requirement only looks at the pods carrying that label (the node's label index)."""
+    pods: Iterable[PodInfo] = node_info.pods
+    for r in selector.requirements:
+        if r.operator in ("=", "==", "in") and len(r.values) == 1:
+            pods = node_info.pods_labelled(namespace, r.key, r.values[0])
+            break
     n = 0
     for p in pods:
         if p.namespace != namespace or (p.pod.get("metadata") or {}).get("deletionTimestamp"):
@@ -403,7 +409,7 @@ class PodTopologySpread(Plugin):
                     continue
                 value = labels[c.topology_key]
                 counts = s.counts[i]
-                counts[value] = counts.get(value, 0) + _count_matching(ni.pods, c.selector, ns)
+                counts[value] = counts.get(value, 0) + _count_matching(ni, c.selector, ns)
         for i, counts in enumerate(s.counts):
             paths = s.paths[i]
             for value, num in counts.items():
@@ -513,7 +519,7 @@ class PodTopologySpread(Plugin):
                 domain_counts = counts[i]
                 if value not in domain_counts or not c.includes_node(pod, ni, affinity):
                     continue
-                domain_counts[value] += _count_matching(ni.pods, c.selector, ns)
+                domain_counts[value] += _count_matching(ni, c.selector, ns)
         state.write(PRE_SCORE_STATE_KEY, _PreScoreState(constraints, ignored, counts, weights))
         return success()
 
@@ -536,7 +542,7 @@ class PodTopologySpread(Plugin):
             if value is None:
                 continue
             if c.topology_key == LABEL_HOSTNAME:
-                cnt = _count_matching(node_info.pods, c.selector, pod_info.namespace)
+                cnt = _count_matching(node_info, c.selector, pod_info.namespace)
             else:
                 cnt = s.counts[i].get(value, 0)
             total += cnt * s.weights[i] + (c.max_skew - 1)

@@ -52,3 +52,22 @@ def test_known_values():
     assert (pi.requests.milli_cpu, pi.requests.memory) == (1010, 1024 ** 3)
     # non-zero: a has 200Mi memory by default, b 100m + 200Mi; the init container (1 cpu, 1Gi) still dominates
     assert (pi.non_zero_requests.milli_cpu, pi.non_zero_requests.memory) == (1010, 1024 ** 3)
+
+
+def _pod(name: str, ns: str, **labels: str) -> dict:
+    return {"metadata": {"name": name, "namespace": ns, "uid": name, "labels": labels}, "spec": {"containers": []}}
+
+
+def test_pods_labelled_follows_adds_and_removes():
+    from kybernetes.scheduler.nodeinfo import NodeInfo
+    ni = NodeInfo({"metadata": {"name": "n"}, "status": {"allocatable": {"cpu": "1"}}})
+    ni.add_pod(PodInfo(_pod("a", "x", app="web")))
+    ni.add_pod(PodInfo(_pod("b", "y", app="web")))
+    assert [p.name for p in ni.pods_labelled("x", "app", "web")] == ["a"]
+    ni.add_pod(PodInfo(_pod("c", "x", app="web", tier="1")))
+    assert [p.name for p in ni.pods_labelled("x", "app", "web")] == ["a", "c"]
+    clone = ni.clone()
+    clone.remove_pod("x/a")
+    assert [p.name for p in clone.pods_labelled("x", "app", "web")] == ["c"]
+    assert [p.name for p in ni.pods_labelled("x", "app", "web")] == ["a", "c"]
+    assert ni.pods_labelled("x", "app", "db") == [] and ni.pods_labelled("x", "tier", "1")[0].name == "c"
