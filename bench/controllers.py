@@ -150,6 +150,12 @@ async def run(args: argparse.Namespace, comps: Components) -> None:
             spy.wait(60)
         cpu = {name: cpu_seconds(p.pid) - cpu0[name] for name, p in comps.procs.items()}
         print("  CPU seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in cpu.items()))
+        if args.requests:
+            async with client._get_session().get(client.server + "/metrics") as r:  # noqa: SLF001
+                text = await r.text()
+            rows = [ln for ln in text.splitlines() if ln.startswith("apiserver_request_total")]
+            rows.sort(key=lambda ln: -float(ln.rsplit(" ", 1)[1]))
+            print("  requests: " + "; ".join(r.removeprefix("apiserver_request_total") for r in rows[:25]))
         print(f"controller_manager_cpu_seconds: {cpu['controller-manager']:.1f} s")
         print(f"apiserver_cpu_seconds: {cpu['apiserver']:.1f} s")
         print(f"controller_manager_rss: {rss_mb(comps.procs['controller-manager'].pid):.0f} MB")
@@ -165,6 +171,7 @@ def main() -> None:
     ap.add_argument("--nodes", type=int, default=100)
     ap.add_argument("--timeout", type=float, default=600.0)
     ap.add_argument("--keep", action="store_true", help="keep the data dir (logs) afterwards")
+    ap.add_argument("--requests", action="store_true", help="print the API server's request counts")
     ap.add_argument("--py-spy", default="", metavar="COMPONENT:FILE",
                     help="profile one component (apiserver, controller-manager, scheduler, sim) during the run; "
                          "FILE.svg is a flame graph, FILE.txt raw stacks")

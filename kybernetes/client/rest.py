@@ -208,11 +208,14 @@ class RESTClient:
                 raise _status_error(resp.status, await resp.read())
             buf = b""
             async for chunk in resp.content.iter_any():
-                buf += chunk
-                while (nl := buf.find(b"\n")) >= 0:
-                    line, buf = buf[:nl], buf[nl + 1:]
-                    if line.strip():
-                        yield orjson.loads(line)
+                buf = buf + chunk if buf else chunk
+                start = 0
+                # a chunk may hold hundreds of events: walk it once instead of re-slicing the rest per line
+                while (nl := buf.find(b"\n", start)) >= 0:
+                    if nl > start:
+                        yield orjson.loads(buf[start:nl])
+                    start = nl + 1
+                buf = buf[start:] if start < len(buf) else b""
             if buf.strip():
                 yield orjson.loads(buf)
 
