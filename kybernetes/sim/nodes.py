@@ -3,7 +3,8 @@
 A :class:`SimulatedNodes` registers ``count`` Nodes (capacity, unique addresses from 198.18.0.0/15, nodeInfo,
 labels, taints, Ready=True and the pressure conditions False), renews one ``coordination.k8s.io/v1`` Lease per node
 in ``kube-node-lease`` every ``lease_interval`` seconds and re-posts the Ready heartbeat through ``nodes/status``
-every ``status_interval`` seconds, as an idle kubelet does.
+every ``status_interval`` seconds, as an idle kubelet does (its default, 300 s, is the kubelet's
+``nodeStatusReportFrequency``: an unchanged status is re-posted every five minutes, liveness is the Lease's job).
 
 Pods are followed by one informer over every bound pod (``fieldSelector=spec.nodeName!=``); pods of other nodes
 are ignored.  Handlers only enqueue ``ns/name`` keys into a work queue served by a few workers, so status writes are
@@ -115,7 +116,7 @@ class SimulatedNodes:
                  memory: str = "256Gi", pods: int = 110, ephemeral_storage: str = "100Gi",
                  labels: dict[str, str] | None = None, taints: list[dict[str, str]] | None = None,
                  ready_delay: float = 0.5, run_seconds: float = 2.0, lease_interval: float = 10.0,
-                 status_interval: float = 40.0, workers: int = WORKERS, dual_stack: bool = False) -> None:
+                 status_interval: float = 300.0, workers: int = WORKERS, dual_stack: bool = False) -> None:
         self.client = client
         self.count = count
         self.name_prefix = name_prefix
@@ -507,7 +508,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="seconds a non-Always pod runs before it completes (default %(default)s)")
     p.add_argument("--lease-interval", type=float, default=10.0,
                    help="seconds between Lease renewals of a node (default %(default)s)")
-    p.add_argument("--status-interval", type=float, default=40.0,
+    p.add_argument("--status-interval", type=float, default=300.0,
                    help="seconds between node status heartbeats (default %(default)s)")
     p.add_argument("--dual-stack", action="store_true", help="give nodes and pods IPv6 addresses too")
     p.add_argument("-v", "--v", dest="verbosity", type=int, default=0, help="log verbosity")
