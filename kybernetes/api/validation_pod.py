@@ -509,28 +509,57 @@ def spec_diff(old: dict, new: dict, type_name: str = "core.PodSpec") -> str:
     return "\n".join([f"  {type_name}{{", *lines, "  }"]) + "\n"
 
 
-def validate_pod_update(new: dict, old: dict) -> list[FieldError]:
-    """ValidatePodUpdate."""
-    errs = object_meta_update(new.get("metadata"), old.get("metadata"), _META)
-    errs += _pod_metadata_and_spec(new)
+_DELETION_COST_ERR = "must be a 32bit integer"
+
+
+def _deletion_cost_valid(annotations: dict) -> bool:
+    """GetDeletionCostFromPodAnnotations succeeds: absent, or a base-10 int32 without '+' or leading zeros."""
+    if _DELETION_COST not in annotations:
+        return True
+    v = annotations[_DELETION_COST]
+    if not isinstance(v, str) or not v:
+        return False
+    if not (v[0] == "-" or v == "0" or "1" <= v[0] <= "9"):
+        return False
+    if re.fullmatch(r"-?\d+", v) is None:
+        return False
+    return -(2**31) <= int(v) < 2**31
+
+
+def pod_specific_annotation_updates(new: dict, old: dict, path: FieldPath) -> list[FieldError]:
+    """ValidatePodSpecificAnnotationUpdates: mirror-pod and AppArmor annotations are fixed once the pod exists,
+    and the new annotations must pass ValidatePodSpecificAnnotations. Keys are visited in sorted order (upstream
+    iterates a Go map). A pod whose stored deletion-cost annotation is already invalid may keep an invalid one
+    (upstream's AllowInvalidPodDeletionCost option)."""
     new_ann = as_dict(as_dict(new.get("metadata")).get("annotations"))
     old_ann = as_dict(as_dict(old.get("metadata")).get("annotations"))
-    ap = _META.child("annotations")
+    errs: list[FieldError] = []
     for k, v in sorted(old_ann.items()):
-        if new_ann.get(k) == v and k in new_ann:
+        if k in new_ann and new_ann[k] == v:
             continue
         if k.startswith(_APPARMOR_PREFIX):
-            errs.append(field_forbidden(ap.key(k), "may not remove or update AppArmor annotations"))
+            errs.append(field_forbidden(path.key(k), "may not remove or update AppArmor annotations"))
         if k == _MIRROR:
-            errs.append(field_forbidden(ap.key(k), "may not remove or update mirror pod annotation"))
+            errs.append(field_forbidden(path.key(k), "may not remove or update mirror pod annotation"))
     for k in sorted(new_ann):
         if k in old_ann:
             continue
         if k.startswith(_APPARMOR_PREFIX):
-            errs.append(field_forbidden(ap.key(k), "may not add AppArmor annotations"))
+            errs.append(field_forbidden(path.key(k), "may not add AppArmor annotations"))
         if k == _MIRROR:
-            errs.append(field_forbidden(ap.key(k), "may not add mirror pod annotation"))
-    errs += pod_specific_annotations(new_ann, as_dict(new.get("spec")), ap)
+            errs.append(field_forbidden(path.key(k), "may not add mirror pod annotation"))
+    specific = pod_specific_annotations(new_ann, as_dict(new.get("spec")), path)
+    if not _deletion_cost_valid(old_ann):
+        cost_path = str(path.key(_DELETION_COST))
+        specific = [e for e in specific if not (e.field == cost_path and e.detail == _DELETION_COST_ERR)]
+    return errs + specific
+
+
+def validate_pod_update(new: dict, old: dict) -> list[FieldError]:
+    """ValidatePodUpdate."""
+    errs = object_meta_update(new.get("metadata"), old.get("metadata"), _META)
+    errs += _pod_metadata_and_spec(new)
+    errs += pod_specific_annotation_updates(new, old, _META.child("annotations"))
     ns, os_ = as_dict(new.get("spec")), as_dict(old.get("spec"))
     cerrs, stop = _container_updates(as_list(ns.get("containers")), as_list(os_.get("containers")), _SPEC.child("containers"))
     errs += cerrs

@@ -33,7 +33,6 @@ Everything here is pure and safe to call concurrently; inputs are not modified.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from kybernetes.api.validation_common import (
@@ -48,7 +47,7 @@ from kybernetes.api.validation_common import (
     valid_ip,
 )
 from kybernetes.api.validation_meta import object_meta_update
-from kybernetes.api.validation_pod import _APPARMOR_PREFIX, _DELETION_COST, _MIRROR, pod_specific_annotations
+from kybernetes.api.validation_pod import pod_specific_annotation_updates
 from kybernetes.machinery.errors import (
     FieldError,
     FieldPath,
@@ -64,55 +63,11 @@ __all__ = ["effective_pod_ips", "validate_pod_status_update"]
 _META = FieldPath("metadata")
 _STATUS = FieldPath("status")
 _SYSTEM_CONDITIONS = frozenset({"PodScheduled", "Ready", "Initialized"})
-_DELETION_COST_ERR = "must be a 32bit integer"
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # Annotations
 # ---------------------------------------------------------------------------------------------------------------
-
-
-def _deletion_cost_valid(annotations: dict) -> bool:
-    """GetDeletionCostFromPodAnnotations succeeds: absent, or a base-10 int32 without '+' or leading zeros."""
-    if _DELETION_COST not in annotations:
-        return True
-    v = annotations[_DELETION_COST]
-    if not isinstance(v, str) or not v:
-        return False
-    if not (v[0] == "-" or v == "0" or "1" <= v[0] <= "9"):
-        return False
-    if re.fullmatch(r"-?\d+", v) is None:
-        return False
-    return -(2**31) <= int(v) < 2**31
-
-
-def _pod_specific_annotation_updates(new: dict, old: dict, path: FieldPath) -> list[FieldError]:
-    """ValidatePodSpecificAnnotationUpdates: mirror-pod and AppArmor annotations are fixed once the pod exists,
-    and the new annotations must pass ValidatePodSpecificAnnotations. Keys are visited in sorted order (upstream
-    iterates a Go map). A pod whose stored deletion-cost annotation is already invalid may keep an invalid one
-    (upstream's AllowInvalidPodDeletionCost option)."""
-    new_ann = as_dict(as_dict(new.get("metadata")).get("annotations"))
-    old_ann = as_dict(as_dict(old.get("metadata")).get("annotations"))
-    errs: list[FieldError] = []
-    for k, v in sorted(old_ann.items()):
-        if k in new_ann and new_ann[k] == v:
-            continue
-        if k.startswith(_APPARMOR_PREFIX):
-            errs.append(field_forbidden(path.key(k), "may not remove or update AppArmor annotations"))
-        if k == _MIRROR:
-            errs.append(field_forbidden(path.key(k), "may not remove or update mirror pod annotation"))
-    for k in sorted(new_ann):
-        if k in old_ann:
-            continue
-        if k.startswith(_APPARMOR_PREFIX):
-            errs.append(field_forbidden(path.key(k), "may not add AppArmor annotations"))
-        if k == _MIRROR:
-            errs.append(field_forbidden(path.key(k), "may not add mirror pod annotation"))
-    specific = pod_specific_annotations(new_ann, as_dict(new.get("spec")), path)
-    if not _deletion_cost_valid(old_ann):
-        cost_path = str(path.key(_DELETION_COST))
-        specific = [e for e in specific if not (e.field == cost_path and e.detail == _DELETION_COST_ERR)]
-    return errs + specific
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -289,7 +244,7 @@ def validate_pod_status_update(new: dict, old: dict) -> list[FieldError]:
     new_status, old_status = as_dict(new.get("status")), as_dict(old.get("status"))
 
     errs = object_meta_update(new_meta, old_meta, _META)
-    errs += _pod_specific_annotation_updates(new, old, _META.child("annotations"))
+    errs += pod_specific_annotation_updates(new, old, _META.child("annotations"))
     errs += _pod_conditions(new_status.get("conditions"), _META.child("conditions"))
 
     if as_str(new_spec.get("nodeName")) != as_str(old_spec.get("nodeName")):
