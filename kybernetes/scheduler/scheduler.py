@@ -371,13 +371,6 @@ class Scheduler:
         fwk = self.profiles.get((pi.pod.get("spec") or {}).get("schedulerName") or "default-scheduler")
         if fwk is None:
             return success()
-        if "SchedulingGates" in fwk.unavailable:
-            # Stand-in while plugins/schedulinggates.py does not exist: a gated pod must never be bound.
-            gates = (pi.pod.get("spec") or {}).get("schedulingGates") or []
-            if gates:
-                names = " ".join(g.get("name", "") for g in gates)
-                return Status(Code.UNSCHEDULABLE_AND_UNRESOLVABLE, [f"waiting for scheduling gates: [{names}]"],
-                              "SchedulingGates")
         return fwk.run_pre_enqueue_plugins(pi)
 
     # -- informer handlers (only bookkeeping; never block) -------------------------------------------------------

@@ -374,23 +374,3 @@ async def test_filter_chain_memo_reuses_results_for_unchanged_nodes():
     await s.stop()
 
 
-async def test_gated_pods_wait_even_before_the_gates_plugin_exists():
-    client = FakeClient()
-    cfg = parse_config({"apiVersion": API_VERSION, "kind": KIND, "profiles": [{"plugins": {"multiPoint": {
-        "disabled": [{"name": "*"}], "enabled": [{"name": "SchedulingGates"}, {"name": "PrioritySort"},
-                                                 {"name": "DefaultBinder"}]}}}]})
-    reg = Registry({**FAKES, "DefaultBinder": DefaultBinder,
-                    "SchedulingGates": "kybernetes.scheduler.plugins.no_such_module:SchedulingGates"})
-    s = Scheduler(client, cfg, registry=reg)  # type: ignore[arg-type]
-    add_node(s, node("n1"))
-    gated = pod("gated", schedulingGates=[{"name": "example.com/wait"}])
-    add_pod(s, gated)
-    await settle(s)
-    assert client.bindings() == {} and s.queue.where("ns/gated") == "gated"
-    ungated = {**gated, "metadata": {**gated["metadata"], "resourceVersion": "2"},
-               "spec": {k: v for k, v in gated["spec"].items() if k != "schedulingGates"}}
-    s.pod_informer.store["ns/gated"] = ungated
-    s._on_pod_update(gated, ungated)
-    await settle(s)
-    assert client.bindings() == {"gated": "n1"}
-    await s.stop()
