@@ -19,6 +19,7 @@ Everything here is pure and safe to share between tasks.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -413,6 +414,12 @@ def parse_ip_sloppy(text: Any) -> ipaddress.IPv4Address | ipaddress.IPv6Address 
     """The address Go's ``netutils.ParseIPSloppy`` reads from ``text``, or None."""
     if not isinstance(text, str) or not text or "%" in text or "/" in text:
         return None
+    return _parse_ip_text(text)
+
+
+@functools.lru_cache(maxsize=16384)
+def _parse_ip_text(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    # the same addresses come back in every status write of a pod or node: parse each once
     m = _IPV4_SLOPPY.fullmatch(text)
     if m:
         octets = [int(g) for g in m.groups()]
