@@ -165,6 +165,10 @@ def _count_matching(node_info: NodeInfo, selector: Selector, namespace: str) -> 
     return n
 
 
+def _always_true() -> bool:
+    return True
+
+
 class _AffinityCache:
     """Whether the pod's node selector / required node affinity match a node, computed at most once per node."""
 
@@ -174,6 +178,17 @@ class _AffinityCache:
         self.pod = pod
         self.node_info = node_info
         self.value: bool | None = None
+
+    @staticmethod
+    def for_pod(pod: Mapping[str, Any]) -> Callable[[NodeInfo], Callable[[], bool]]:
+        """A factory of per-node caches; a pod without a node selector or required node affinity matches every
+        node, so it gets one shared always-true answer instead of an object per node."""
+        spec = pod.get("spec") or {}
+        required = (((spec.get("affinity") or {}).get("nodeAffinity") or {})
+                    .get("requiredDuringSchedulingIgnoredDuringExecution"))
+        if not spec.get("nodeSelector") and required is None:
+            return lambda ni: _always_true
+        return lambda ni: _AffinityCache(pod, ni)
 
     def __call__(self) -> bool:
         if self.value is None:
@@ -399,11 +414,12 @@ class PodTopologySpread(Plugin):
         s = _PreFilterState(constraints, pod_info.labels)
         pod = pod_info.pod
         ns = pod_info.namespace
+        affinity_of = _AffinityCache.for_pod(pod)
         for ni in self._snapshot_nodes():
             labels = ni.labels
             if not _node_has_all_keys(labels, constraints):
                 continue
-            affinity = _AffinityCache(pod, ni)
+            affinity = affinity_of(ni)
             for i, c in enumerate(constraints):
                 if not c.includes_node(pod, ni, affinity):
                     continue
@@ -509,11 +525,12 @@ class PodTopologySpread(Plugin):
             weights.append(math.log(size + 2))
         pod = pod_info.pod
         ns = pod_info.namespace
+        affinity_of = _AffinityCache.for_pod(pod)
         for ni in all_nodes:
             labels = ni.labels
             if require_all and not _node_has_all_keys(labels, constraints):
                 continue
-            affinity = _AffinityCache(pod, ni)
+            affinity = affinity_of(ni)
             for i, c in enumerate(constraints):
                 value = labels.get(c.topology_key, "")
                 domain_counts = counts[i]
