@@ -351,3 +351,57 @@ def test_kubectl_flow_client_side_then_upgrade_then_server_side() -> None:
                 manager="kubectl", api_version="v1", force=False, schema=CM, now=T2)
     assert out["data"] == {"a": "9"}  # b was owned by kubectl's (upgraded) entry and is no longer applied
     assert [(e["manager"], e["operation"]) for e in out["metadata"]["managedFields"]] == [("kubectl", "Apply")]
+
+
+def _both_ways(monkeypatch: pytest.MonkeyPatch, old: dict | None, new: dict, manager: str, now: str,
+               **kw: Any) -> dict:
+    """The write through the shortcut and through the general bookkeeping: they must agree."""
+    import kybernetes.machinery.managedfields as mf
+    fast = write(old, new, manager, now, **kw)
+    monkeypatch.setattr(mf, "_FAST_PATH", False)
+    slow = write(old, new, manager, now, **kw)
+    monkeypatch.setattr(mf, "_FAST_PATH", True)
+    assert fast["metadata"].get("managedFields") == slow["metadata"].get("managedFields"), (manager, now)
+    return fast
+
+
+def test_repeat_writes_of_own_fields_match_the_general_bookkeeping(monkeypatch: pytest.MonkeyPatch) -> None:
+    import kybernetes.machinery.managedfields as mf
+    shortcuts: list[bool] = []
+    real = mf._same_owners
+
+    def spy(*a: Any, **kw: Any) -> Any:
+        out = real(*a, **kw)
+        shortcuts.append(out is not None)
+        return out
+
+    monkeypatch.setattr(mf, "_same_owners", spy)
+    times = iter(f"2026-11-27T00:00:{s:02d}Z" for s in range(60))
+    obj = _both_ways(monkeypatch, None, created_deployment(), "kubectl-create", next(times))
+
+    def step(manager: str, fn: Any, **kw: Any) -> None:
+        nonlocal obj
+        obj = _both_ways(monkeypatch, obj, edited(obj, fn), manager, next(times), **kw)
+
+    def replicas(n: int) -> Any:
+        return lambda o: o["spec"].__setitem__("replicas", n)
+
+    def status(n: int) -> Any:
+        return lambda o: o.__setitem__("status", {"replicas": n, "observedGeneration": n})
+
+    step("kubectl-scale", replicas(3))           # takes a field from the creator
+    step("kubectl-scale", replicas(4))           # its own field again: only its time moves
+    step("kubectl-scale", lambda o: None)        # no change at all
+    step("controller", status(1), subresource="status", ignored=FieldSet([(PathElement.field("spec"),)]))
+    step("controller", status(2), subresource="status", ignored=FieldSet([(PathElement.field("spec"),)]))
+    step("kubectl-create", replicas(5))          # takes it back
+    step("kubectl-create", lambda o: o["spec"].pop("revisionHistoryLimit"))  # a removal
+    step("kubectl-create", lambda o: o["metadata"]["labels"].__setitem__("tier", "web"))  # a new field
+    step("kubectl-create", lambda o: o["metadata"]["labels"].__setitem__("tier", "api"))
+    by = by_manager(obj)
+    assert by[("kubectl-create", "")]["time"] == "2026-11-27T00:00:09Z"
+    assert by[("controller", "status")]["time"] == "2026-11-27T00:00:05Z"
+    assert "f:replicas" in by[("kubectl-create", "")]["fieldsV1"]["f:spec"]
+    assert ("kubectl-scale", "") not in by
+    # taken by the shortcut: scale 4, the no-op, the second status, the second label value
+    assert [i for i, hit in enumerate(shortcuts) if hit] == [1, 2, 4, 8], shortcuts
