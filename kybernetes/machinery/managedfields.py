@@ -25,6 +25,7 @@ hands a ``kubectl-client-side-apply`` ``Update`` entry to the ``kubectl`` applie
 
 from __future__ import annotations
 
+import functools
 import json
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
@@ -240,8 +241,13 @@ def decode_managed_fields(entries: Iterable[Mapping[str, Any]] | None) -> Manage
 
 
 def _unix_seconds(t: str | None) -> int:
-    if not t:
+    if not t or not isinstance(t, str):
         return 0
+    return _parse_seconds(t)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_seconds(t: str) -> int:
     try:
         return int(datetime.fromisoformat(t.replace("Z", "+00:00")).timestamp())
     except ValueError:
