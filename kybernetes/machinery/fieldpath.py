@@ -326,8 +326,9 @@ class FieldSet:
     """A set of field paths stored as a trie: ``members`` are owned elements at this level and ``children``
     lead to deeper paths (appearing there does not imply membership). The empty path is never a member.
 
-    Set operations return new sets and never modify their operands; only :meth:`insert` mutates (for
-    building a set)."""
+    Set operations never modify their operands, and their results may share subtrees with them (no copying of
+    parts that do not change); only :meth:`insert` mutates, for building a fresh set, so never insert into the
+    result of an operation (take :meth:`copy` first)."""
 
     __slots__ = ("members", "children")
 
@@ -366,7 +367,7 @@ class FieldSet:
 
     def empty(self) -> bool:
         """True when no path is a member."""
-        return not self.members and all(c.empty() for c in self.children.values())
+        return not self.members and (not self.children or all(c.empty() for c in self.children.values()))
 
     def with_prefix(self, pe: PathElement) -> FieldSet:
         """The paths below ``pe``, without ``pe`` (an empty set when none)."""
@@ -389,12 +390,16 @@ class FieldSet:
     # -- set algebra (upstream semantics) ---------------------------------------------------------------------
 
     def union(self, other: FieldSet) -> FieldSet:
+        if other.empty():
+            return self
+        if self.empty():
+            return other
         out = FieldSet()
         out.members = self.members | other.members
         for pe in self.children.keys() | other.children.keys():
             a, b = self.children.get(pe), other.children.get(pe)
-            merged = a.union(b) if a is not None and b is not None else (a or b).copy()  # type: ignore[union-attr]
-            if not merged.empty():
+            merged = a.union(b) if a is not None and b is not None else (a or b)  # type: ignore[assignment]
+            if not merged.empty():  # type: ignore[union-attr]
                 out.children[pe] = merged
         return out
 
@@ -409,11 +414,13 @@ class FieldSet:
 
     def difference(self, other: FieldSet) -> FieldSet:
         """Members of ``self`` not in ``other``; a member of ``other`` does not remove paths below it."""
+        if other.empty():
+            return self
         out = FieldSet()
         out.members = self.members - other.members
         for pe, child in self.children.items():
             theirs = other.children.get(pe)
-            sub = child.difference(theirs) if theirs is not None else child.copy()
+            sub = child.difference(theirs) if theirs is not None else child
             if not sub.empty():
                 out.children[pe] = sub
         return out
@@ -426,7 +433,7 @@ class FieldSet:
             if pe in other.members:
                 continue
             theirs = other.children.get(pe)
-            sub = child.recursive_difference(theirs) if theirs is not None else child.copy()
+            sub = child.recursive_difference(theirs) if theirs is not None else child
             if not sub.empty():
                 out.children[pe] = sub
         return out
