@@ -177,13 +177,16 @@ def go_json(v: Any) -> str:
 _FIELD, _KEY, _VALUE, _INDEX = 0, 1, 2, 3
 
 
+_FIELDS: dict[str, PathElement] = {}
+
+
 class PathElement:
     """One step of a field path. Build with :meth:`field`, :meth:`key`, :meth:`of_value` or :meth:`index`.
 
     Elements are immutable, hashable and ordered the way upstream orders them (field names < keys < values <
     indexes). ``str()`` gives upstream's human form (``.spec``, ``[name="a"]``, ``[="x"]``, ``[0]``)."""
 
-    __slots__ = ("kind", "payload", "_key")
+    __slots__ = ("kind", "payload", "_key", "_hash")
 
     def __init__(self, kind: int, payload: Any) -> None:
         self.kind = kind
@@ -194,11 +197,17 @@ class PathElement:
             self._key = (kind, tuple((n, _value_key(v)) for n, v in payload))
         else:
             self._key = (kind, _value_key(payload))
+        self._hash = hash(self._key)
 
     @classmethod
     def field(cls, name: str) -> PathElement:
-        """A struct field or map key."""
-        return cls(_FIELD, name)
+        """A struct field or map key (elements are immutable: one shared instance per name)."""
+        pe = _FIELDS.get(name)
+        if pe is None:
+            pe = cls(_FIELD, name)
+            if len(_FIELDS) < 65536:
+                _FIELDS[name] = pe
+        return pe
 
     @classmethod
     def key(cls, fields: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> PathElement:
@@ -222,13 +231,13 @@ class PathElement:
         return self.kind == _FIELD
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, PathElement) and self._key == other._key
+        return self is other or (isinstance(other, PathElement) and self._key == other._key)
 
     def __lt__(self, other: PathElement) -> bool:
         return self._key < other._key
 
     def __hash__(self) -> int:
-        return hash(self._key)
+        return self._hash
 
     def __str__(self) -> str:
         if self.kind == _FIELD:
