@@ -23,6 +23,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import orjson
+
 from kybernetes.api.validation_common import (
     as_dict,
     as_int,
@@ -238,7 +240,31 @@ def _os(spec: dict, path: FieldPath) -> list[FieldError]:
     return errs
 
 
+_SPEC_MEMO: dict[bytes, list[FieldError]] = {}
+_SPEC_MEMO_MAX = 1024
+
+
 def pod_spec(spec: Any, pod_meta: dict | None, path: FieldPath, *, resource_is_pod: bool = False) -> list[FieldError]:
+    """ValidatePodSpec. Memoised by content: the pods of one template (a ReplicaSet's, a Job's) share their spec,
+    and the answer depends only on the spec, the path and (with ephemeral volumes) the pod's name."""
+    try:
+        vols = spec.get("volumes") if isinstance(spec, dict) else None
+        name = (as_dict(pod_meta).get("name") if any(isinstance(v, dict) and "ephemeral" in v
+                                                       for v in as_list(vols)) else None)
+        key = orjson.dumps([spec, name, str(path), resource_is_pod, pod_meta is None])
+    except TypeError:
+        return _pod_spec(spec, pod_meta, path, resource_is_pod=resource_is_pod)
+    hit = _SPEC_MEMO.get(key)
+    if hit is not None:
+        return list(hit)
+    errs = _pod_spec(spec, pod_meta, path, resource_is_pod=resource_is_pod)
+    if len(_SPEC_MEMO) >= _SPEC_MEMO_MAX:
+        _SPEC_MEMO.clear()
+    _SPEC_MEMO[key] = list(errs)
+    return errs
+
+
+def _pod_spec(spec: Any, pod_meta: dict | None, path: FieldPath, *, resource_is_pod: bool = False) -> list[FieldError]:
     """ValidatePodSpec."""
     spec = as_dict(spec)
     errs: list[FieldError] = []
