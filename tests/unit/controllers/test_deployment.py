@@ -476,7 +476,9 @@ async def test_progressing_reasons_through_rollouts(kyb):
 
 async def test_min_ready_seconds_flows_to_the_replica_set(kyb):
     async with running(kyb, *CONTROLLERS, nodes=1, bind=False) as env:
-        await env.client.create(dpath(env.ns), api_deployment("web", env.sim.node_names[0], 2, minReadySeconds=1))
+        # a window of several seconds in which the pods are Ready but not yet Available: a loaded machine must
+        # not let the controller's status writes skip the intermediate state
+        await env.client.create(dpath(env.ns), api_deployment("web", env.sim.node_names[0], 2, minReadySeconds=4))
 
         async def ready_not_available():
             d = await env.client.get(dpath(env.ns, "web"))
@@ -485,7 +487,7 @@ async def test_min_ready_seconds_flows_to_the_replica_set(kyb):
         await eventually(ready_not_available, what="ready but not yet available", step=0.05)
         await eventually(lambda: rollout_done(env, "web"), what="available after minReadySeconds")
         [r] = await replica_sets(env)
-        assert r["spec"]["minReadySeconds"] == 1
+        assert r["spec"]["minReadySeconds"] == 4
         await env.client.patch(dpath(env.ns, "web"), {"spec": {"minReadySeconds": 0}})
 
         async def rs_updated():
