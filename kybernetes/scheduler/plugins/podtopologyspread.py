@@ -532,9 +532,10 @@ class PodTopologySpread(Plugin):
                 continue
             affinity = affinity_of(ni)
             for i, c in enumerate(constraints):
-                value = labels.get(c.topology_key, "")
+                # a node without the key counts for no domain (upstream skips it; hostname counts come in Score)
+                value = labels.get(c.topology_key)
                 domain_counts = counts[i]
-                if value not in domain_counts or not c.includes_node(pod, ni, affinity):
+                if value is None or value not in domain_counts or not c.includes_node(pod, ni, affinity):
                     continue
                 domain_counts[value] += _count_matching(ni, c.selector, ns)
         state.write(PRE_SCORE_STATE_KEY, _PreScoreState(constraints, ignored, counts, weights))

@@ -361,3 +361,19 @@ def test_pre_score_skips_without_soft_constraints() -> None:
     plugin = PodTopologySpread(FakeHandle(snap))
     assert plugin.pre_score(CycleState(), PodInfo(pod("p", WEB, constraints=[spread()])),
                             snap.node_info_list).code == Code.SKIP
+
+
+def test_nodes_without_the_topology_key_count_for_no_domain() -> None:
+    # node-e has an empty zone value (the key is present); node-n has no zone label at all: its pods must not
+    # be counted into the "" zone (upstream skips nodes lacking the key when counting domains)
+    nodes = [node("node-e", zone=""), node("node-n"), node("node-z", zone="z1")]
+    pods = [pod(f"n{i}", WEB, node_name="node-n") for i in range(3)]
+    snap = cluster(nodes, pods)
+    plugin = PodTopologySpread(FakeHandle(snap), {"selectorLookup": lambda p: selector_from_set(WEB)})
+    incoming = PodInfo(pod("p", WEB))
+    state = CycleState()
+    assert plugin.pre_score(state, incoming, snap.node_info_list).is_success()
+    raw = {ni.name: plugin.score(state, incoming, ni) for ni in snap.node_info_list}
+    # node-e and node-z both hold no matching pod in their own zone and on themselves: equal raw scores
+    assert raw["node-e"] == raw["node-z"]
+    assert raw["node-n"] > raw["node-e"]
