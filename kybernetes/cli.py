@@ -10,13 +10,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import gc
 import logging
 import os
 import signal
 import sys
 import time
 from pathlib import Path
+
+from kybernetes.machinery.gctuning import tune_gc
 
 __all__ = ["main"]
 
@@ -78,7 +79,7 @@ async def run_apiserver(args: argparse.Namespace, *, announce: bool) -> None:
     server = APIServer(store, config)
     # The watch caches hold millions of small, acyclic, long-lived JSON objects: frequent cyclic collections of
     # them cost whole-heap pauses (hundreds of ms with thousands of pods) and find nothing. Collect rarely.
-    gc.set_threshold(50_000, 50, 1000)
+    tune_gc()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

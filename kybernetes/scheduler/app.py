@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import gc
 import logging
 import os
 import signal
@@ -28,6 +27,7 @@ import aiohttp
 from kybernetes.client.leaderelection import LeaderElector
 from kybernetes.client.rest import RESTClient
 from kybernetes.machinery.errors import StatusError
+from kybernetes.machinery.gctuning import tune_gc
 
 __all__ = ["main", "build_parser", "wait_for_api"]
 
@@ -141,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
     # Informer caches hold many small long-lived dicts: frequent full collections only cost pauses.
-    gc.set_threshold(50_000, 50, 1000)
+    tune_gc()
     try:
         import uvloop
 
