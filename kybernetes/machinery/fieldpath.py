@@ -108,6 +108,9 @@ def _value_key(v: Any) -> tuple:
 
 def values_equal(a: Any, b: Any) -> bool:
     """Upstream's ``value.Equals``: deep equality where ``1 == 1.0`` but ``true != 1``."""
+    ta = type(a)
+    if ta is type(b) and (ta is str or ta is int or ta is bool):
+        return a == b
     return _value_key(a) == _value_key(b)
 
 

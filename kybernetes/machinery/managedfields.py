@@ -136,6 +136,13 @@ class Managed:
 def manager_identifier(manager: str, operation: str, api_version: str = "", subresource: str = "") -> str:
     """The key upstream files an entry under: the entry's JSON (Go field order, empty values left out) without
     fields and time, and without ``apiVersion`` for ``Apply`` entries."""
+    if type(manager) is str and type(operation) is str and type(api_version) is str and type(subresource) is str:
+        return _identifier(manager, operation, api_version, subresource)
+    return _identifier.__wrapped__(manager, operation, api_version, subresource)
+
+
+@functools.lru_cache(maxsize=1024)
+def _identifier(manager: str, operation: str, api_version: str, subresource: str) -> str:
     parts = []
     if manager:
         parts.append('"manager":' + go_json(manager))
