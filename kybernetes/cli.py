@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from kybernetes.machinery.gctuning import tune_gc
+from kybernetes.machinery import process
 
 __all__ = ["main"]
 
@@ -77,9 +77,6 @@ async def run_apiserver(args: argparse.Namespace, *, announce: bool) -> None:
         kubelet_client_cert=pki.kubelet_client_cert, kubelet_client_key=pki.kubelet_client_key,
     )
     server = APIServer(store, config)
-    # The watch caches hold millions of small, acyclic, long-lived JSON objects: frequent cyclic collections of
-    # them cost whole-heap pauses (hundreds of ms with thousands of pods) and find nothing. Collect rarely.
-    tune_gc()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -150,13 +147,7 @@ def _setup_logging(verbosity: int) -> None:
 
 def _run(coro_fn, args: argparse.Namespace, **kw) -> int:
     try:
-        import uvloop
-
-        runner = uvloop.run
-    except ImportError:
-        runner = asyncio.run
-    try:
-        runner(coro_fn(args, **kw))
+        process.run(coro_fn(args, **kw))
     except KeyboardInterrupt:
         pass
     return 0

@@ -11,7 +11,7 @@ import sys
 
 from kybernetes.client.rest import RESTClient
 from kybernetes.controllers.manager import ControllerManager
-from kybernetes.machinery.gctuning import tune_gc
+from kybernetes.machinery import process
 
 __all__ = ["main"]
 
@@ -87,13 +87,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.DEBUG if args.verbosity >= 4 else logging.INFO if args.verbosity >= 1
                         else logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    tune_gc()
-    try:
-        import uvloop
-
-        runner = uvloop.run
-    except ImportError:
-        runner = asyncio.run
     with contextlib.suppress(KeyboardInterrupt):
-        runner(run(args))
+        process.run(run(args))
     return 0

@@ -31,7 +31,7 @@ from kybernetes.kubelet.certs import ensure_serving_cert
 from kybernetes.kubelet.kubelet import Kubelet, KubeletConfig
 from kybernetes.kubelet.node import detect_node_ip
 from kybernetes.kubelet.server import KubeletServer, server_ssl_context
-from kybernetes.machinery.gctuning import tune_gc
+from kybernetes.machinery import process
 
 __all__ = ["main", "parser", "make_runtime", "config_from_args", "kubeconfig_ca"]
 
@@ -203,14 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbosity >= 4 else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    tune_gc()
-    try:
-        import uvloop
-
-        runner = uvloop.run
-    except ImportError:
-        runner = asyncio.run
-    runner(run(args))
+    process.run(run(args))
     return 0
 
 

@@ -27,7 +27,7 @@ import aiohttp
 from kybernetes.client.leaderelection import LeaderElector
 from kybernetes.client.rest import RESTClient
 from kybernetes.machinery.errors import StatusError
-from kybernetes.machinery.gctuning import tune_gc
+from kybernetes.machinery import process
 
 __all__ = ["main", "build_parser", "wait_for_api"]
 
@@ -141,15 +141,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
     # Informer caches hold many small long-lived dicts: frequent full collections only cost pauses.
-    tune_gc()
     try:
-        import uvloop
-
-        runner = uvloop.run
-    except ImportError:
-        runner = asyncio.run
-    try:
-        return runner(_run(args))
+        return process.run(_run(args))
     except KeyboardInterrupt:
         return 0
 

@@ -41,7 +41,7 @@ from kybernetes.client.informer import Informer
 from kybernetes.client.rest import RESTClient, resource_path
 from kybernetes.client.workqueue import SHUTDOWN, WorkQueue
 from kybernetes.machinery.errors import StatusError
-from kybernetes.machinery.gctuning import tune_gc
+from kybernetes.machinery import process
 
 __all__ = ["SimulatedNodes", "main", "ANNOTATION_RUN_SECONDS", "ANNOTATION_FAIL", "LEASE_NAMESPACE"]
 
@@ -547,12 +547,5 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as e:
         print(f"kyb sim: {e}")
         return 2
-    tune_gc()
-    try:
-        import uvloop
-
-        runner = uvloop.run
-    except ImportError:
-        runner = asyncio.run
-    runner(_run(args))
+    process.run(_run(args))
     return 0
