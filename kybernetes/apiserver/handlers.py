@@ -636,11 +636,24 @@ _IDENTITY_META = ("name", "namespace", "uid", "creationTimestamp", "resourceVers
 
 
 def _create_shape_key(obj: dict, manager: str, api_version: str, ignoring: bool) -> bytes:
-    """Everything a create's managedFields entry can depend on: the object without its identity metadata (which
-    managedFields never records), the manager, the version and whether reset fields are ignored."""
+    """Everything a create's managedFields entry can depend on: the manager, the version, whether reset fields are
+    ignored, and the object's shape without its identity metadata (which managedFields never records).
+
+    The shape keeps every object key and every list whole, but not the scalar values outside lists: a field set
+    names struct fields and map keys (kept) and list items by their key fields or values (kept with the list);
+    a scalar leaf only counts as present. So Events that differ in message and time, or pods that differ in
+    label values, share one entry."""
     md = obj["metadata"]
     stripped = {**obj, "metadata": {k: v for k, v in md.items() if k not in _IDENTITY_META}}
-    return orjson.dumps([manager, api_version, ignoring, stripped], option=orjson.OPT_SORT_KEYS)
+    return orjson.dumps([manager, api_version, ignoring, _shape(stripped)], option=orjson.OPT_SORT_KEYS)
+
+
+def _shape(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _shape(v) for k, v in value.items()}
+    if value is None or isinstance(value, list):
+        return value
+    return 0
 
 
 _ABSENT = object()
