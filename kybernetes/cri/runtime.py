@@ -170,7 +170,6 @@ class Runtime:
     async def _discard_leftover(self, cid: str) -> None:
         """Remove a container whose create was interrupted (the runtime was killed before its record was
         written): the OCI runtime may already have made it, so it is deleted there first."""
-        d = self.state.container_dir(cid)
         for name in dict.fromkeys((self.preferred_oci, "crun", "runc")):
             binary = find_runtime(name)
             if binary is None:
@@ -180,9 +179,7 @@ class Runtime:
             except Exception as e:  # noqa: BLE001 - best effort: the bundle goes either way
                 log.debug("leftover container %s: %s delete: %s", cid[:12], name, e)
         log.info("removing container %s left half-created by an earlier runtime", cid[:12])
-        await asyncio.to_thread(unmount, str(d / "bundle" / "rootfs"))
-        await asyncio.to_thread(shutil.rmtree, d, True)
-        await asyncio.to_thread(shutil.rmtree, self.root_dir / "containers" / cid, True)
+        await asyncio.to_thread(self._discard_files, cid)
 
     def _adopt(self) -> list[str]:
         """Load the records; returns the ids of container directories without a record (interrupted
@@ -428,7 +425,7 @@ class Runtime:
                 self._containers[cid] = rec
                 self.images.touch(image)
             except BaseException:
-                await asyncio.to_thread(self._discard_bundle, rec)
+                await asyncio.to_thread(self._discard_files, rec.id)
                 raise
         return cid
 
@@ -458,12 +455,12 @@ class Runtime:
         (bundle / "config.json").write_bytes(orjson.dumps(spec, option=orjson.OPT_INDENT_2))
         os.makedirs(os.path.dirname(rec.log_path), exist_ok=True)
 
-    def _discard_bundle(self, rec: ContainerRecord) -> None:
-        if rec.bundle:
-            unmount(str(Path(rec.bundle) / "rootfs"))
-        shutil.rmtree(self.state.container_dir(rec.id), ignore_errors=True)
-        if rec.rw_dir:
-            shutil.rmtree(rec.rw_dir, ignore_errors=True)
+    def _discard_files(self, cid: str) -> None:
+        """Unmount and remove a container's bundle, state directory and writable layer (all named by its id)."""
+        d = self.state.container_dir(cid)
+        unmount(str(d / "bundle" / "rootfs"))
+        shutil.rmtree(d, ignore_errors=True)
+        shutil.rmtree(self.root_dir / "containers" / cid, ignore_errors=True)
 
     async def _spawn_shim(self, rec: ContainerRecord, oci: OCIRuntime) -> tuple[bool, str]:
         """Start the shim and wait for its first word: (True, "") once the container is created."""
@@ -575,7 +572,7 @@ class Runtime:
             await self.stop_container(rec.id, 0)
         async with self._lock(rec.id):
             await self._oci_for(rec).delete(rec.id, force=True)
-            await asyncio.to_thread(self._discard_bundle, rec)
+            await asyncio.to_thread(self._discard_files, rec.id)
             await asyncio.to_thread(_remove_cgroup, rec.cgroups_path)
             self._containers.pop(rec.id, None)
         self._locks.pop(rec.id, None)

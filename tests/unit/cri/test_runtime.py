@@ -241,7 +241,7 @@ async def test_create_interrupted_before_its_record_is_removed_by_the_next_runti
         sid = await rt.run_pod_sandbox(sc)
         # the process dies between the OCI create and the record: nothing of the runtime cleans up
         monkeypatch.setattr(rt.state, "save_container", lambda rec: (_ for _ in ()).throw(SystemExit(9)))
-        monkeypatch.setattr(rt, "_discard_bundle", lambda rec: None)
+        monkeypatch.setattr(rt, "_discard_files", lambda cid: None)
         with pytest.raises(SystemExit):
             await rt.create_container(sid, container("exec sleep 300", name="half"), sc)
         monkeypatch.undo()
