@@ -131,11 +131,11 @@ class DaemonSetController(Controller):
     def _pod_added(self, pod: Obj) -> None:
         ds = self._resolve(pod["metadata"].get("namespace", ""), get_controller_of(pod))
         if ds is not None:
+            if is_terminating(pod):  # seen first while terminating (a relist): its deletion is what happened
+                self._pod_deleted(pod)
+                return
             key = object_key(ds)
-            if is_terminating(pod):
-                self.expectations.deletion_observed(key)
-            else:
-                self.expectations.creation_observed(key)
+            self.expectations.creation_observed(key)
             self.enqueue(key)
         elif get_controller_of(pod) is None and not is_terminating(pod):
             for d in self._sets_selecting(pod):
@@ -154,7 +154,10 @@ class DaemonSetController(Controller):
             ds = self._resolve(ns, new_ref)
             if ds is None:
                 return
-            if is_terminating(new) and not is_terminating(old):
+            if is_terminating(new):
+                # As upstream, every event of a terminating pod counts as its deletion observed: counting more
+                # than once only lets the next sync come sooner, while missing one would stall the set until
+                # the expectations expire (a second DELETE of a pod already terminating changes nothing).
                 self.expectations.deletion_observed(object_key(ds))
             self.enqueue(ds)
             min_ready = int((ds.get("spec") or {}).get("minReadySeconds") or 0)
@@ -169,8 +172,7 @@ class DaemonSetController(Controller):
         ds = self._resolve(pod["metadata"].get("namespace", ""), get_controller_of(pod))
         if ds is None:
             return
-        if not is_terminating(pod):  # a terminating pod's deletion was counted when it began
-            self.expectations.deletion_observed(object_key(ds))
+        self.expectations.deletion_observed(object_key(ds))
         self.enqueue(ds)
 
     def _node_added(self, node: Obj) -> None:
@@ -226,6 +228,10 @@ class DaemonSetController(Controller):
             if self.expectations.satisfied(key):
                 if ((ds.get("spec") or {}).get("updateStrategy") or {}).get("type", "RollingUpdate") == \
                         "RollingUpdate":
+                    # Read the pods again: deletions made by manage are seen by now, and an old pod already
+                    # terminating must not be picked (and deleted) a second time.
+                    pods = await self._claim(ds, selector, self.pods, "", "pods")
+                    node_pods = group_by_node(pods)
                     await self._rolling_update(ds, nodes, node_pods, hash_)
             await self._cleanup_history(ds, old, pods)
         except asyncio.CancelledError:

@@ -132,6 +132,10 @@ class Node:
         d = self.data_dir / "agent" / "run" / "containers"
         return [p.name for p in d.iterdir()] if d.exists() else []
 
+    def runtime_sandboxes(self) -> list[str]:
+        d = self.data_dir / "agent" / "run" / "sandboxes"
+        return [p.name for p in d.iterdir()] if d.exists() else []
+
 
 def _node_ready(core: Any) -> bool:
     for n in core.list_node().items:
@@ -177,6 +181,7 @@ def node(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureReques
                 wait_for(lambda: not any(env.core.list_namespaced_pod(ns).items for ns in env.namespaces), 90,
                          "test pods to be gone")
                 wait_for(lambda: not env.runtime_containers(), 30, "the runtime to hold no container")
+                wait_for(lambda: not env.runtime_sandboxes(), 30, "the runtime to hold no sandbox")
             except AssertionError as e:
                 problems.append(str(e))
         tail_before_stop = log.read_text(errors="replace")[-8000:]
@@ -190,6 +195,10 @@ def node(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureReques
                     os.kill(pid, signal.SIGKILL)
                 proc.kill()
                 proc.wait(10)
+        with open("/proc/self/mounts") as f:
+            left = [line.split()[1] for line in f if line.split()[1].startswith(str(data) + "/")]
+        if left:
+            problems.append(f"mounts left under the data dir after the server stopped: {left}")
         if problems or request.session.testsfailed > failed_before or proc.returncode not in (0, -signal.SIGTERM):
             print(f"---- kyb server log tail before SIGTERM (exit {proc.returncode}) ----")
             print(tail_before_stop)

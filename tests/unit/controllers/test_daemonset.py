@@ -161,6 +161,38 @@ def test_failed_pod_backoff_doubles():
     assert b.delay("k") == 4.0
 
 
+def test_every_event_of_a_terminating_pod_counts_as_its_deletion():
+    """A pod deleted twice (a sync working from a list read before its first deletion was seen) becomes terminating
+    only once; its later events must still satisfy the second deletion's expectation, or the set stalls until the
+    expectations expire (as upstream: updates of a terminating pod and its DELETED event all count)."""
+    from kybernetes.client.informer import SharedInformerFactory
+    from kybernetes.controllers.base import ControllerContext
+    no_client: Any = None
+    c = DaemonSetController(ControllerContext(client=no_client, informers=SharedInformerFactory(no_client)))
+    ds = make_ds()
+    ds["metadata"]["uid"] = "ds-uid"
+    c.sets.store["default/agent"] = ds
+    ref = {"apiVersion": "apps/v1", "kind": "DaemonSet", "name": "agent", "uid": "ds-uid", "controller": True}
+    live = {"metadata": {"name": "agent-a", "namespace": "default", "resourceVersion": "5", "ownerReferences": [ref]},
+            "spec": {"nodeName": "n1"}}
+    terminating = {**live, "metadata": {**live["metadata"], "resourceVersion": "6",
+                                        "deletionTimestamp": "2026-01-01T00:00:00Z"}}
+    stopped = {**terminating, "metadata": {**terminating["metadata"], "resourceVersion": "7"}}
+    c.expectations.set("default/agent", 0, 1)
+    c._pod_updated(live, terminating)
+    assert c.expectations.satisfied("default/agent")
+    c.expectations.set("default/agent", 0, 1)  # deleted again: the pod is already terminating
+    c._pod_updated(terminating, stopped)
+    assert c.expectations.satisfied("default/agent")
+    c.expectations.set("default/agent", 0, 1)
+    c._pod_deleted(stopped)
+    assert c.expectations.satisfied("default/agent")
+    c.expectations.set("default/agent", 0, 1)
+    c._pod_added(stopped)  # first seen while terminating (a relist)
+    assert c.expectations.satisfied("default/agent")
+    assert c.expectations.pending("default/agent") == (0, 0)
+
+
 # -- against the API server ---------------------------------------------------------------------------------------
 
 
