@@ -21,7 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-__all__ = ["Components", "free_port", "rss_mb", "cpu_seconds", "pct"]
+__all__ = ["Components", "free_port", "rss_mb", "cpu_seconds", "pct", "PySpy", "request_counts"]
 
 
 def free_port() -> int:
@@ -50,6 +50,33 @@ def pct(values: list[float], p: float) -> float:
     values = sorted(values)
     k = min(len(values) - 1, max(0, int(round(p / 100 * (len(values) - 1)))))
     return values[k]
+
+
+class PySpy:
+    """``py-spy record`` of one process until ``stop()``: ``FILE.svg`` is a flame graph, ``FILE.txt`` raw stacks."""
+
+    def __init__(self, pid: int, out: str, rate: int = 50) -> None:
+        self.proc = subprocess.Popen(["py-spy", "record", "-p", str(pid), "-o", out, "-r", str(rate),
+                                      *(["--format", "raw"] if out.endswith(".txt") else [])],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+        try:
+            self.proc.wait(60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+
+
+async def request_counts(client, top: int = 25) -> str:
+    """The API server's busiest ``apiserver_request_total`` series, from /metrics, on one line."""
+    async with client._get_session().get(client.server + "/metrics") as r:  # noqa: SLF001
+        text = await r.text()
+    rows = [ln for ln in text.splitlines() if ln.startswith("apiserver_request_total")]
+    rows.sort(key=lambda ln: -float(ln.rsplit(" ", 1)[1]))
+    return "; ".join(r.removeprefix("apiserver_request_total") for r in rows[:top])
 
 
 class Components:

@@ -13,15 +13,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.cluster import Components, cpu_seconds, rss_mb  # noqa: E402
+from bench.cluster import Components, PySpy, cpu_seconds, request_counts, rss_mb  # noqa: E402
 from kybernetes.client.rest import RESTClient, resource_path  # noqa: E402
 from kybernetes.machinery.errors import StatusError  # noqa: E402
 
@@ -91,9 +89,7 @@ async def run(args: argparse.Namespace, comps: Components) -> None:
         spy = None
         if args.py_spy:
             target, _, out = args.py_spy.partition(":")
-            spy = subprocess.Popen(["py-spy", "record", "-p", str(comps.procs[target].pid), "-o", out, "-r", "50",
-                                    *(["--format", "raw"] if out.endswith(".txt") else [])],
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            spy = PySpy(comps.procs[target].pid, out)
         total = args.deployments * args.replicas
         t0 = time.monotonic()
         deadline = t0 + args.timeout
@@ -146,16 +142,11 @@ async def run(args: argparse.Namespace, comps: Components) -> None:
         print(f"deployments_available_seconds: {all_s:.1f} s")
         print(f"pods_created_per_second: {pods_rate:.0f} pods/s")
         if spy is not None:
-            spy.send_signal(signal.SIGINT)
-            spy.wait(60)
+            spy.stop()
         cpu = {name: cpu_seconds(p.pid) - cpu0[name] for name, p in comps.procs.items()}
         print("  CPU seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in cpu.items()))
         if args.requests:
-            async with client._get_session().get(client.server + "/metrics") as r:  # noqa: SLF001
-                text = await r.text()
-            rows = [ln for ln in text.splitlines() if ln.startswith("apiserver_request_total")]
-            rows.sort(key=lambda ln: -float(ln.rsplit(" ", 1)[1]))
-            print("  requests: " + "; ".join(r.removeprefix("apiserver_request_total") for r in rows[:25]))
+            print("  requests: " + await request_counts(client))
         print(f"controller_manager_cpu_seconds: {cpu['controller-manager']:.1f} s")
         print(f"apiserver_cpu_seconds: {cpu['apiserver']:.1f} s")
         print(f"controller_manager_rss: {rss_mb(comps.procs['controller-manager'].pid):.0f} MB")

@@ -8,6 +8,9 @@ creators, as `kwokctl scale pod` does) until every one is bound by our scheduler
 nodes / 10,000 pods are 60 s, 60 s and 90 s, without a scheduler. Prints `name: value unit` lines. Usage:
 
     python bench/sim.py [--nodes 5000] [--pods 10000] [--timeout 300]
+    python bench/sim.py --requests                       # the API server's request counts after each phase
+    python bench/sim.py --py-spy apiserver:pods:/tmp/api.svg   # profile one component in one phase
+                                                               # (nodes|pods|delete; .txt for raw stacks)
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.cluster import Components, cpu_seconds, rss_mb  # noqa: E402
+from bench.cluster import Components, PySpy, cpu_seconds, request_counts, rss_mb  # noqa: E402
 from kybernetes.client.rest import RESTClient, resource_path  # noqa: E402
 from kybernetes.machinery.errors import StatusError  # noqa: E402
 
@@ -76,16 +79,43 @@ async def watch_until(client: RESTClient, path: str, params: dict, done, deadlin
     raise SystemExit(f"timed out: {progress}")
 
 
+class Phases:
+    """CPU seconds of every component per phase, and the optional profile of one component in one phase."""
+
+    def __init__(self, comps: Components, args: argparse.Namespace) -> None:
+        self.comps, self.args = comps, args
+        self.cpu0: dict[str, float] = {}
+        self.spy: PySpy | None = None
+
+    def begin(self, phase: str) -> None:
+        self.cpu0 = {name: cpu_seconds(p.pid) for name, p in self.comps.procs.items()}
+        target, _, rest = self.args.py_spy.partition(":")
+        want_phase, _, out = rest.partition(":")
+        if want_phase == phase and target in self.comps.procs:
+            self.spy = PySpy(self.comps.procs[target].pid, out)
+
+    async def end(self, phase: str, client: RESTClient) -> None:
+        if self.spy is not None:
+            self.spy.stop()
+            self.spy = None
+        used = {name: cpu_seconds(p.pid) - self.cpu0.get(name, 0.0) for name, p in self.comps.procs.items()}
+        print(f"  CPU seconds ({phase}): " + ", ".join(f"{k} {v:.1f}" for k, v in used.items()), flush=True)
+        if self.args.requests:
+            print(f"  requests so far: {await request_counts(client)}", flush=True)
+
+
 async def run(args: argparse.Namespace, comps: Components) -> None:
     comps.start_apiserver()
     comps.start("scheduler", "scheduler", "--leader-elect=false")
     client = RESTClient.from_kubeconfig(comps.kubeconfig)
+    phases = Phases(comps, args)
     try:
         await client.create(resource_path("", "v1", "namespaces"),
                             {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}})
         # -- phase 1: nodes -----------------------------------------------------------------------------------
         t0 = time.monotonic()
         comps.start("sim", "sim", "--nodes", str(args.nodes), "--ready-delay", "0", "--name-prefix", "node-")
+        phases.begin("nodes")
         ready: set[str] = set()
 
         def node_done(kind: str, node: dict) -> bool:
@@ -100,6 +130,7 @@ async def run(args: argparse.Namespace, comps: Components) -> None:
                           progress="nodes ready")
         nodes_s = time.monotonic() - t0
         print(f"  {args.nodes} nodes Ready in {nodes_s:.1f}s", flush=True)
+        await phases.end("nodes", client)
         comps.check_alive()
 
         # -- phase 2: pods running ----------------------------------------------------------------------------
@@ -112,6 +143,7 @@ async def run(args: argparse.Namespace, comps: Components) -> None:
                 running.add(name)
             return len(running) >= args.pods
 
+        phases.begin("pods")
         t1 = time.monotonic()
         counter = iter(range(args.pods))
 
@@ -137,9 +169,11 @@ async def run(args: argparse.Namespace, comps: Components) -> None:
         await watcher
         pods_s = time.monotonic() - t1
         print(f"  {args.pods} pods created in {created_s:.1f}s, Running in {pods_s:.1f}s", flush=True)
+        await phases.end("pods", client)
         comps.check_alive()
 
         # -- phase 3: pods deleted ----------------------------------------------------------------------------
+        phases.begin("delete")
         t2 = time.monotonic()
         gone: set[str] = set()
 
@@ -187,6 +221,7 @@ async def run(args: argparse.Namespace, comps: Components) -> None:
         await watcher
         delete_s = time.monotonic() - t2
         print(f"  {args.pods} pods deleted in {delete_s:.1f}s", flush=True)
+        await phases.end("delete", client)
         api = comps.procs["apiserver"].pid
         sched = comps.procs["scheduler"].pid
         sim = comps.procs["sim"].pid
@@ -209,6 +244,9 @@ def main() -> None:
     ap.add_argument("--pods", type=int, default=10000)
     ap.add_argument("--timeout", type=float, default=300.0, help="bound of each phase in seconds")
     ap.add_argument("--keep", action="store_true", help="keep the data dir (logs) afterwards")
+    ap.add_argument("--requests", action="store_true", help="print the API server's request counts per phase")
+    ap.add_argument("--py-spy", default="", metavar="COMPONENT:PHASE:FILE",
+                    help="profile apiserver, scheduler or sim during phase nodes, pods or delete")
     args = ap.parse_args()
     comps = Components(keep=args.keep)
     try:

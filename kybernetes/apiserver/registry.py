@@ -58,9 +58,15 @@ def now_rfc3339() -> str:
     return _last_stamp[1]
 
 
-def _rfc3339_in(seconds: int) -> str:
-    t = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=seconds)
-    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+def _rfc3339_in(seconds: int, since: str = "") -> str:
+    """The time ``seconds`` after ``since`` (an RFC 3339 time; now when empty or unreadable)."""
+    t = dt.datetime.now(dt.timezone.utc)
+    if since:
+        try:
+            t = dt.datetime.fromisoformat(since.replace("Z", "+00:00"))
+        except ValueError:
+            pass
+    return (t + dt.timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def new_uid() -> str:
@@ -482,8 +488,10 @@ class Registry:
                     if subresource != "binding" else [])
             if errs:
                 raise errors.invalid(self.group, self.kind, name, errs)
-            if old_md.get("deletionTimestamp") and not md.get("finalizers") and not self._spec_finalizers(new):
-                # the last finalizer is gone: the object goes away now
+            if (old_md.get("deletionTimestamp") and old_md.get("deletionGracePeriodSeconds") == 0
+                    and not md.get("finalizers") and not self._spec_finalizers(new)):
+                # the last finalizer is gone and no grace period is pending (upstream's shouldDeleteDuringUpdate;
+                # a pod in graceful deletion stays until its kubelet deletes it with grace period 0)
                 if dry_run:
                     return new, False
                 try:
@@ -598,14 +606,19 @@ class Registry:
                         nmd.pop("finalizers", None)
                     new.setdefault("status", {})["phase"] = "Terminating"
             elif md.get("deletionTimestamp"):
-                # already being deleted: only a shorter grace period or a policy change applies
+                # Already being deleted (upstream's BeforeDelete): with no grace period pending it goes now unless
+                # finalizers hold it; otherwise only a shorter requested grace period (down to 0) or a finalizer
+                # change applies.
                 old_grace = md.get("deletionGracePeriodSeconds")
+                requested = options.grace_period_seconds
                 changed = finalizers != (md.get("finalizers") or [])
-                if grace > 0 and old_grace is not None and grace < old_grace:
-                    nmd["deletionGracePeriodSeconds"] = grace
-                    nmd["deletionTimestamp"] = _rfc3339_in(grace)
+                if old_grace and requested is not None and max(0, requested) < old_grace:
+                    # the deadline moves to the time of the first request plus the new period
+                    nmd["deletionTimestamp"] = _rfc3339_in(max(0, requested) - old_grace, md["deletionTimestamp"])
+                    old_grace = max(0, requested)
+                    nmd["deletionGracePeriodSeconds"] = old_grace
                     changed = True
-                elif grace == 0 and not finalizers and options.grace_period_seconds == 0:
+                if not old_grace and not finalizers and not self._spec_finalizers(current):
                     try:
                         return await self._delete_now(key, current, co.kv, options, name)
                     except _Retry:

@@ -4,6 +4,7 @@ CRUD over several API groups, list paging, watch from a resourceVersion, delete 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import threading
 import uuid
@@ -317,6 +318,43 @@ def test_delete_propagation_policies(k8s: client.ApiClient, api: API, ns: str) -
     for name in ("fg", "orph"):
         apps.patch_namespaced_deployment(name, ns, {"metadata": {"finalizers": None}})
         assert api.call("GET", f"{path}/{name}").status == 404
+
+
+def test_graceful_pod_deletion(core: client.CoreV1Api, api: API, ns: str) -> None:
+    """A bound pod deleted with a grace period stays (its status still writable) until deleted with grace period 0;
+    a shorter period moves the deadline back from the first request; finalizers hold a pod deleted with 0."""
+    path = f"/api/v1/namespaces/{ns}/pods"
+
+    def bound_pod(name: str, **meta_kw: Any) -> dict:
+        return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, **meta_kw},
+                "spec": {"nodeName": "elsewhere", "containers": [{"name": "c", "image": "busybox"}]}}
+
+    assert api.call("POST", path, bound_pod("slow")).status == 201
+    first = api.call("DELETE", f"{path}/slow").json()
+    assert first["metadata"]["deletionGracePeriodSeconds"] == 30
+    # a terminal status written during the grace period (as a kubelet does) does not delete the pod
+    r = api.call("PATCH", f"{path}/slow/status", {"status": {"phase": "Failed"}},
+                 headers={"Content-Type": "application/merge-patch+json"})
+    assert r.status == 200, r.json()
+    assert api.call("GET", f"{path}/slow").json()["status"]["phase"] == "Failed"
+    # deleting again without a period changes nothing; a shorter one moves the deadline
+    assert api.call("DELETE", f"{path}/slow").json()["metadata"]["deletionTimestamp"] == \
+        first["metadata"]["deletionTimestamp"]
+    shorter = api.call("DELETE", f"{path}/slow", {"gracePeriodSeconds": 10}).json()["metadata"]
+    when = dt.datetime.fromisoformat(first["metadata"]["deletionTimestamp"].replace("Z", "+00:00"))
+    assert shorter["deletionGracePeriodSeconds"] == 10
+    assert shorter["deletionTimestamp"] == (when - dt.timedelta(seconds=20)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert api.call("DELETE", f"{path}/slow", {"gracePeriodSeconds": 0}).status == 200
+    assert api.call("GET", f"{path}/slow").status == 404
+
+    # a finalizer holds a pod deleted with grace period 0; removing it completes the deletion
+    assert api.call("POST", path, bound_pod("held", finalizers=["example.com/hold"])).status == 201
+    assert api.call("DELETE", f"{path}/held").json()["metadata"]["deletionGracePeriodSeconds"] == 30
+    r = api.call("DELETE", f"{path}/held", {"gracePeriodSeconds": 0})
+    assert r.status == 200 and r.json()["metadata"]["deletionGracePeriodSeconds"] == 0
+    assert api.call("GET", f"{path}/held").status == 200
+    core.patch_namespaced_pod("held", ns, {"metadata": {"finalizers": None}})
+    assert api.call("GET", f"{path}/held").status == 404
 
 
 def test_delete_preconditions(core: client.CoreV1Api, ns: str) -> None:
