@@ -44,7 +44,9 @@ from .strategy import Strategy
 __all__ = ["Registry", "ListResult", "now_rfc3339", "DeleteOptions"]
 
 _NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789"
-_MAX_RETRIES = 20
+# Unconditional writes retry on a concurrent change as upstream's GuaranteedUpdate does: every round commits at
+# least one contender, so writers racing on one object all get through; the bound only catches a bug.
+_MAX_RETRIES = 1000
 
 
 _last_stamp: list = [0, ""]

@@ -300,6 +300,21 @@ _INT = re.compile(r"[+-]?[0-9]+")
 def parse_path_element(s: str) -> PathElement:
     """Parse a ``FieldsV1`` key. Raises :class:`UnknownPathElementError` for an unknown type prefix and
     ``ValueError`` for a malformed element."""
+    pe = _PARSED.get(s)
+    if pe is None:
+        pe = _parse_path_element(s)
+        if len(_PARSED) >= 65536:
+            _PARSED.clear()
+        _PARSED[s] = pe
+    return pe
+
+
+# Keys parsed before (elements are immutable, so one instance serves every set): list keys such as a
+# container's ``k:{"name":"c"}`` recur in every object of a kind, and each parse is a JSON decode.
+_PARSED: dict[str, PathElement] = {}
+
+
+def _parse_path_element(s: str) -> PathElement:
     if len(s) < 2:
         raise ValueError("key must be 2 characters long:")
     if s[1] != ":":

@@ -181,7 +181,7 @@ def manager_or_user_agent(manager: str, user_agent: str) -> str:
 # Field sets seen recently, both ways: most writes carry the same sets as the object's previous version (and
 # objects of one template share theirs), so parsing and emitting them again is the bulk of a write's bookkeeping.
 # Cached sets are shared: FieldSet operations return new sets, and nothing inserts into a decoded one.
-_SET_CACHE_MAX = 4096
+_SET_CACHE_MAX = 16384
 _decoded_sets: OrderedDict[bytes, FieldSet] = OrderedDict()
 _encoded_sets: OrderedDict[int, tuple[FieldSet, bytes]] = OrderedDict()
 
