@@ -17,10 +17,12 @@ import tempfile
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlencode
 
 import aiohttp
 import orjson
 import yaml
+from yarl import URL
 
 from kybernetes.machinery.errors import StatusError
 
@@ -49,6 +51,11 @@ def resource_path(group: str, version: str, plural: str, namespace: str = "", na
         if subresource:
             parts.append(subresource)
     return "/".join(parts)
+
+
+_CONTENT_TYPES = {t: {"Content-Type": t} for t in ("application/json", "application/merge-patch+json",
+                                                    "application/strategic-merge-patch+json",
+                                                    "application/json-patch+json", "application/apply-patch+yaml")}
 
 
 def _query(params: Params) -> dict[str, str]:
@@ -85,6 +92,7 @@ class RESTClient:
         if token:
             self._headers["Authorization"] = f"Bearer {token}"
         self._timeout = timeout
+        self._request_timeout = aiohttp.ClientTimeout(total=timeout)
         self._session: aiohttp.ClientSession | None = None
 
     @classmethod
@@ -162,13 +170,20 @@ class RESTClient:
         """Send one request and return the decoded JSON answer; raises StatusError on a non-2xx answer and
         aiohttp.ClientError / asyncio.TimeoutError on connection trouble."""
         data = None
-        headers = {}
+        headers = None
         if body is not None:
             data = body if isinstance(body, (bytes, str)) else orjson.dumps(body)
-            headers["Content-Type"] = content_type
+            headers = _CONTENT_TYPES.get(content_type) or {"Content-Type": content_type}
         session = self._get_session()
-        async with session.request(method, self.server + path, params=_query(params), data=data, headers=headers,
-                                   timeout=aiohttp.ClientTimeout(total=self._timeout)) as resp:
+        url = self.server + path
+        if params:
+            query = _query(params)
+            if query:
+                url += "?" + urlencode(query, quote_via=quote)
+        # The URL is sent as built (paths come from resource_path, the query is encoded above): yarl's parsing
+        # and re-encoding of every request's URL is a good part of a small request's client-side cost.
+        async with session.request(method, URL(url, encoded=True), data=data, headers=headers,
+                                   timeout=self._request_timeout) as resp:
             raw = await resp.read()
             if resp.status >= 300:
                 raise _status_error(resp.status, raw)
