@@ -41,6 +41,7 @@ __all__ = ["ResourceAPI"]
 
 _IGNORED_ON_MAIN = parse_fields_v1({"f:status": {}})
 _IGNORED_ON_STATUS = parse_fields_v1({"f:spec": {}})
+_MISSING = object()  # a key absent from an object (distinct from any JSON value)
 
 _PATCH_TYPES = {
     "application/json-patch+json",
@@ -277,18 +278,27 @@ class ResourceAPI:
         return obj
 
     def _field_validation(self, request: web.BaseRequest, info: ResourceInfo, obj: dict,
-                          headers: dict[str, str]) -> None:
-        """Apply ?fieldValidation (default Warn) to unknown fields: 400, Warning headers, or silent pruning."""
+                          headers: dict[str, str], base: dict | None = None) -> None:
+        """Apply ?fieldValidation (default Warn) to unknown fields: 400, Warning headers, or silent pruning.
+
+        ``base`` is the stored object a patch started from: it passed these checks when it was written (unknown
+        fields are never stored), so top-level fields the patch left equal to it are not walked again."""
         mode = request.query.get("fieldValidation", "Warn") or "Warn"
         if mode not in ("Strict", "Warn", "Ignore"):
             raise errors.bad_request(f'fieldValidation: Unsupported value: "{mode}": supported values: '
                                      f'"Ignore", "Strict", "Warn"')
-        decode_problem = decode_error(obj, info.group, info.version, info.kind)
+        view = obj
+        if base is not None:
+            view = {k: v for k, v in obj.items() if k in ("apiVersion", "kind") or base.get(k, _MISSING) != v}
+        decode_problem = decode_error(view, info.group, info.version, info.kind)
         if decode_problem:
             raise errors.bad_request(decode_problem)
-        unknown = _schemas.unknown_fields(obj, info.group, info.version, info.kind)
+        unknown = _schemas.unknown_fields(view, info.group, info.version, info.kind)
         if not unknown:
             return
+        if base is not None:
+            # upstream decodes a patch's result re-encoded from Go maps, keys sorted at every level
+            unknown = sorted(unknown, key=lambda p: p.split("."))
         if mode == "Strict":
             msg = ", ".join(f'unknown field "{p}"' for p in unknown)
             raise errors.bad_request(f'{info.kind} in version "{info.version}" cannot be handled as a '
@@ -398,7 +408,7 @@ class ResourceAPI:
             if (patched.get("metadata") or {}).get("name", name) != name:
                 raise errors.bad_request(f"the name of the object ({patched['metadata']['name']}) does not match "
                                          f"the name on the URL ({name})")
-            self._field_validation(request, info, patched, headers)
+            self._field_validation(request, info, patched, headers, served)
             apply_defaults(patched, info.group, info.version, info.kind)
             return self._to_storage(info, self._record(request, info, served, patched, subresource))
 

@@ -28,6 +28,7 @@ Everything here is pure and works on plain JSON values (``dict``, ``list``, ``st
 from __future__ import annotations
 
 import json
+import operator
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -189,11 +190,12 @@ class PathElement:
     Elements are immutable, hashable and ordered the way upstream orders them (field names < keys < values <
     indexes). ``str()`` gives upstream's human form (``.spec``, ``[name="a"]``, ``[="x"]``, ``[0]``)."""
 
-    __slots__ = ("kind", "payload", "_key", "_hash")
+    __slots__ = ("kind", "payload", "_key", "_hash", "_text")
 
     def __init__(self, kind: int, payload: Any) -> None:
         self.kind = kind
         self.payload = payload
+        self._text: str | None = None  # the FieldsV1 key, once serialized
         if kind == _FIELD or kind == _INDEX:
             self._key: tuple = (kind, payload)
         elif kind == _KEY:
@@ -265,13 +267,18 @@ def path_string(path: Iterable[PathElement]) -> str:
 
 def serialize_path_element(pe: PathElement) -> str:
     """The ``FieldsV1`` key of ``pe``: ``f:name``, ``k:{"name":"x"}``, ``v:"x"`` or ``i:0``."""
-    if pe.kind == _FIELD:
-        return "f:" + pe.payload
-    if pe.kind == _KEY:
-        return "k:{" + ",".join(_json_string(n) + ":" + go_json(v) for n, v in pe.payload) + "}"
-    if pe.kind == _VALUE:
-        return "v:" + go_json(pe.payload)
-    return f"i:{pe.payload}"
+    text = pe._text
+    if text is None:
+        if pe.kind == _FIELD:
+            text = "f:" + pe.payload
+        elif pe.kind == _KEY:
+            text = "k:{" + ",".join(_json_string(n) + ":" + go_json(v) for n, v in pe.payload) + "}"
+        elif pe.kind == _VALUE:
+            text = "v:" + go_json(pe.payload)
+        else:
+            text = f"i:{pe.payload}"
+        pe._text = text
+    return text
 
 
 class _Pairs(list):
@@ -406,9 +413,9 @@ class FieldSet:
         yield from self._paths(())
 
     def _paths(self, prefix: Path) -> Iterator[Path]:
-        for pe in sorted(self.members):
+        for pe in sorted(self.members, key=_ORDER):
             yield prefix + (pe,)
-        for pe in sorted(self.children):
+        for pe in sorted(self.children, key=_ORDER):
             yield from self.children[pe]._paths(prefix + (pe,))
 
     def size(self) -> int:
@@ -504,6 +511,9 @@ class FieldSet:
 # ---------------------------------------------------------------------------------------------------------------
 
 
+_ORDER = operator.attrgetter("_key")  # PathElement order as a C-level sort key (what ``__lt__`` compares)
+
+
 def fields_v1(fs: FieldSet) -> dict[str, Any]:
     """``fs`` in the ``FieldsV1`` JSON form (a fresh dict whose key order is upstream's byte order)."""
     return _emit(fs, include_self=False)
@@ -512,7 +522,7 @@ def fields_v1(fs: FieldSet) -> dict[str, Any]:
 def _emit(node: FieldSet, *, include_self: bool) -> dict[str, Any]:
     out: dict[str, Any] = {}
     live_children = {pe: c for pe, c in node.children.items() if not c.empty()}
-    for pe in sorted(node.members | live_children.keys()):
+    for pe in sorted(node.members | live_children.keys(), key=_ORDER):
         child = live_children.get(pe)
         if child is not None:
             out[serialize_path_element(pe)] = _emit(child, include_self=pe in node.members)

@@ -114,6 +114,30 @@ def test_malformed_json_is_400(api: API, ns: str) -> None:
     assert r.json()["kind"] == "Status"
 
 
+def test_field_validation_of_patches(api: API, ns: str) -> None:
+    """A patch's result is checked for unknown fields and wrong types like a create (only what the patch changed
+    can be new): Strict refuses, Warn (the default) prunes with a Warning header, a wrong type is 400 either way."""
+    dep = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "fv"},
+           "spec": {"selector": {"matchLabels": {"a": "b"}}, "template": {
+               "metadata": {"labels": {"a": "b"}}, "spec": {"containers": [{"name": "c", "image": "busybox"}]}}}}
+    path = f"/apis/apps/v1/namespaces/{ns}/deployments/fv"
+    api.ok("POST", f"/apis/apps/v1/namespaces/{ns}/deployments", dep)
+    merge = {"Content-Type": "application/merge-patch+json"}
+    r = api.call("PATCH", path + "?fieldValidation=Strict", {"spec": {"replicas": 2, "foo": 1}}, headers=merge)
+    assert r.status == 400, r.json()
+    assert r.json()["message"] == ('Deployment in version "v1" cannot be handled as a Deployment: strict decoding '
+                                   'error: unknown field "spec.foo"')
+    assert api.call("GET", path).json()["spec"]["replicas"] == 1  # nothing written
+    r = api.call("PATCH", path, {"spec": {"replicas": 3, "foo": 1}, "bar": 2}, headers=merge)
+    assert r.status == 200
+    assert r.headers["warning"] == '299 - "unknown field \\"bar\\"", 299 - "unknown field \\"spec.foo\\""'
+    stored = api.call("GET", path).json()
+    assert stored["spec"]["replicas"] == 3 and "foo" not in stored["spec"] and "bar" not in stored
+    r = api.call("PATCH", path, {"spec": {"replicas": "many"}}, headers=merge)
+    assert r.status == 400 and r.json()["reason"] == "BadRequest", r.json()
+    assert "replicas" in r.json()["message"]
+
+
 def test_unsupported_patch_content_type_is_415(api: API, ns: str) -> None:
     api.ok("POST", f"/api/v1/namespaces/{ns}/configmaps", cm("x"))
     r = api.call("PATCH", f"/api/v1/namespaces/{ns}/configmaps/x", {"data": {"a": "b"}},
