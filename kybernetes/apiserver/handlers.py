@@ -354,7 +354,8 @@ class ResourceAPI:
 
         stored, created = await reg.update(
             namespace, name, mutate, subresource=subresource, dry_run=dry,
-            allow_create=reg.strategy.allow_create_on_update and not subresource, precondition_rv=rv)
+            allow_create=reg.strategy.allow_create_on_update and not subresource, precondition_rv=rv,
+            copy_current=False)  # the stored object is only read: the new one is the request's own
         return self._respond_object(request, info, self._from_storage(info, stored), 201 if created else 200,
                                     headers)
 
@@ -412,8 +413,9 @@ class ResourceAPI:
             apply_defaults(patched, info.group, info.version, info.kind)
             return self._to_storage(info, self._record(request, info, served, patched, subresource))
 
+        # patch application builds a fresh document: the cached object is read, never copied first
         stored, _ = await reg.update(namespace, name, mutate, subresource=subresource, dry_run=dry,
-                                     precondition_rv=precondition[0])
+                                     precondition_rv=precondition[0], copy_current=False)
         return self._respond_object(request, info, self._from_storage(info, stored), 200, headers)
 
     # -- field management ----------------------------------------------------------------------------------

@@ -434,8 +434,11 @@ class Registry:
         dry_run: bool = False,
         allow_create: bool = False,
         precondition_rv: str | None = None,
+        copy_current: bool = True,
     ) -> tuple[dict, bool]:
         """Read-modify-write: ``mutate(copy_of_current | None)`` returns the new object (may raise StatusError).
+        With ``copy_current`` False, ``mutate`` gets the cached object itself and must build its result without
+        changing it or sharing containers with it (a patch, whose application makes a fresh document).
 
         ``precondition_rv`` (from the client's object) makes the write conditional on that resourceVersion and
         disables retries; otherwise a concurrent change is retried from a fresh read. A missing object is created
@@ -465,7 +468,7 @@ class Registry:
             old_md = current["metadata"]
             if precondition_rv is not None and precondition_rv != old_md.get("resourceVersion"):
                 raise errors.conflict(self.group, self.resource, name, errors.OPTIMISTIC_LOCK_ERROR_MSG)
-            new = mutate(deep_copy(current))
+            new = mutate(deep_copy(current) if copy_current else current)
             md = new.setdefault("metadata", {})
             if md.get("uid") and md["uid"] != old_md.get("uid"):
                 # a uid in the written object is a precondition (as upstream's update/patch)
