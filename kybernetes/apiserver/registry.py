@@ -617,11 +617,11 @@ class Registry:
                 old_grace = md.get("deletionGracePeriodSeconds")
                 requested = options.grace_period_seconds
                 changed = finalizers != (md.get("finalizers") or [])
-                if old_grace and requested is not None and max(0, requested) < old_grace:
+                shorter = max(0, requested) if requested is not None else None
+                if old_grace and shorter is not None and shorter < old_grace:
                     # the deadline moves to the time of the first request plus the new period
-                    nmd["deletionTimestamp"] = _rfc3339_in(max(0, requested) - old_grace, md["deletionTimestamp"])
-                    old_grace = max(0, requested)
-                    nmd["deletionGracePeriodSeconds"] = old_grace
+                    nmd["deletionTimestamp"] = _rfc3339_in(shorter - old_grace, md["deletionTimestamp"])
+                    nmd["deletionGracePeriodSeconds"] = old_grace = shorter
                     changed = True
                 if not old_grace and not finalizers and not self._spec_finalizers(current):
                     try:

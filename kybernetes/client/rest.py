@@ -53,9 +53,8 @@ def resource_path(group: str, version: str, plural: str, namespace: str = "", na
     return "/".join(parts)
 
 
-_CONTENT_TYPES = {t: {"Content-Type": t} for t in ("application/json", "application/merge-patch+json",
-                                                    "application/strategic-merge-patch+json",
-                                                    "application/json-patch+json", "application/apply-patch+yaml")}
+# one header dict per body type a request can carry (made once, shared by every request)
+_CONTENT_TYPES = {t: {"Content-Type": t} for t in ("application/json", *PATCH_TYPES.values())}
 
 
 def _query(params: Params) -> dict[str, str]:
