@@ -21,6 +21,7 @@ from kybernetes.api.applyschema import apply_schema_for
 from kybernetes.api.defaults import apply_defaults
 from kybernetes.api.validation_decode import decode_error
 from kybernetes.machinery import errors
+from kybernetes.machinery.jsoncopy import json_copy
 from kybernetes.machinery.fields import parse_field_selector
 from kybernetes.machinery.jsonpatch import apply_json_patch
 from kybernetes.machinery.labels import parse_selector
@@ -34,7 +35,7 @@ from kybernetes.machinery.strategicpatch import apply_strategic_merge_patch
 from . import tables
 from .negotiation import json_response, method_not_allowed, parse_accept, path_not_found, read_body
 from .podlogs import KubeletClientConfig
-from .registry import DeleteOptions, Registry, deep_copy, now_rfc3339, with_resource_version
+from .registry import DeleteOptions, Registry, now_rfc3339, with_resource_version
 from .requestinfo import RequestInfo
 
 __all__ = ["ResourceAPI"]
@@ -348,7 +349,7 @@ class ResourceAPI:
         rv = md.get("resourceVersion") or None
 
         def mutate(current: dict | None) -> dict:
-            new = deep_copy(obj)
+            new = json_copy(obj)
             old = self._from_storage(info, current) if current is not None else None
             return self._to_storage(info, self._record(request, info, old, new, subresource))
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from kybernetes.machinery.jsoncopy import json_copy
 from kybernetes.machinery.patcherrors import PatchError
 
 __all__ = ["PatchError", "apply_json_patch", "json_equal"]
@@ -27,14 +28,6 @@ _ERR_MISSING = "missing value"
 _ERR_INVALID_INDEX = "invalid index referenced"
 _ERR_TEST_FAILED = "test failed"
 _INDEX_RE = re.compile(r"[+-]?[0-9]+")
-
-
-def _copy(v: Any) -> Any:
-    if isinstance(v, dict):
-        return {k: _copy(x) for k, x in v.items()}
-    if isinstance(v, list):
-        return [_copy(x) for x in v]
-    return v
 
 
 def json_equal(a: Any, b: Any) -> bool:
@@ -154,7 +147,7 @@ def _op_add(doc: _Doc, op: dict[str, Any]) -> None:
     path = _string_field(op, "path")
     if path is None:
         raise PatchError(f"add operation failed to decode path: {_ERR_MISSING}")
-    value = _copy(op.get("value"))
+    value = json_copy(op.get("value"))
     if path == "":
         doc.root = value
         return
@@ -184,7 +177,7 @@ def _op_replace(doc: _Doc, op: dict[str, Any]) -> None:
     path = _string_field(op, "path")
     if path is None:
         raise PatchError(f"replace operation failed to decode path: operation missing path field: {_ERR_MISSING}")
-    value = _copy(op.get("value"))
+    value = json_copy(op.get("value"))
     if path == "":
         doc.root = value
         return
@@ -245,7 +238,7 @@ def _op_copy(doc: _Doc, op: dict[str, Any]) -> None:
     if dest is None:
         raise PatchError(f"copy operation does not apply: doc is missing destination path: {path}: {_ERR_MISSING}")
     try:
-        _add(dest[0], dest[1], _copy(value))
+        _add(dest[0], dest[1], json_copy(value))
     except PatchError as e:
         raise PatchError(f"error while adding value during copy: {e.message}") from None
 
@@ -300,7 +293,7 @@ def apply_json_patch(doc: Any, ops: Any) -> Any:
             raise PatchError(
                 f"json: cannot unmarshal {_json_kind(op)} into Go value of type jsonpatch.Operation", code=400
             )
-    state = _Doc(_copy(doc))
+    state = _Doc(json_copy(doc))
     for op in ops:
         kind = op.get("op")
         handler = _OPS.get(kind) if isinstance(kind, str) else None

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from kybernetes.machinery.jsoncopy import json_copy
 from kybernetes.machinery.patcherrors import PatchError
 
 __all__ = ["PatchError", "apply_merge_patch"]
@@ -31,14 +32,6 @@ def _pruned(v: Any) -> Any:
     return v
 
 
-def _copy(v: Any) -> Any:
-    if isinstance(v, dict):
-        return {k: _copy(x) for k, x in v.items()}
-    if isinstance(v, list):
-        return [_copy(x) for x in v]
-    return v
-
-
 def _merge_objects(doc: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
     """A new object: ``doc`` merged with ``patch``; shares no containers with either input."""
     out = {k: v for k, v in doc.items()}
@@ -50,12 +43,12 @@ def _merge_objects(doc: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]
         if cur is None:
             out[k] = _pruned(pv)
         elif isinstance(cur, dict):
-            out[k] = _merge_objects(cur, pv) if isinstance(pv, dict) else _copy(pv)
+            out[k] = _merge_objects(cur, pv) if isinstance(pv, dict) else json_copy(pv)
         else:
             out[k] = _pruned(pv)
     for k, v in out.items():
         if k not in patch and isinstance(v, (dict, list)):
-            out[k] = _copy(v)
+            out[k] = json_copy(v)
     return out
 
 

@@ -31,6 +31,7 @@ from typing import Any, Protocol
 import orjson
 
 from kybernetes.machinery.errors import go_value
+from kybernetes.machinery.jsoncopy import json_copy
 from kybernetes.machinery.patcherrors import PatchError
 
 __all__ = ["PatchError", "PatchMeta", "apply_strategic_merge_patch"]
@@ -189,14 +190,6 @@ def _items_meta(fm: PatchMeta | None) -> PatchMeta | None:
 # ---------------------------------------------------------------------------------------------------------------
 # Maps
 # ---------------------------------------------------------------------------------------------------------------
-
-
-def _copy(v: Any) -> Any:
-    if isinstance(v, dict):
-        return {k: _copy(x) for k, x in v.items()}
-    if isinstance(v, list):
-        return [_copy(x) for x in v]
-    return v
 
 
 def _discard_nulls(v: Any) -> None:
@@ -683,4 +676,4 @@ def apply_strategic_merge_patch(doc: dict[str, Any], patch: dict[str, Any], meta
     """
     if not isinstance(doc, dict) or not isinstance(patch, dict):
         raise PatchError(ERR_BAD_JSON_DOC, code=400)
-    return _merge_map(_copy(doc), _copy(patch), meta)
+    return _merge_map(json_copy(doc), json_copy(patch), meta)

@@ -16,7 +16,8 @@ de-duplicated and failures retried with back-off.  ``sync(key)`` is level-trigge
   ``sim.kybernetes.io/run-seconds``) after it started: Succeeded with exit code 0, or Failed with exit code 1 when
   the annotation ``sim.kybernetes.io/fail`` is ``"true"``;
 - a pod with a deletionTimestamp gets its containers terminated and is then deleted with grace period 0 and a uid
-  precondition, as the kubelet does once a pod's containers are gone.
+  precondition, as the kubelet does once a pod's containers are gone (once per pod: events that arrive after
+  the delete was answered are ignored).
 
 ``stop_heartbeat(node)`` stops a node's lease and status renewals (its pods are still served), to exercise node
 lifecycle controllers.
@@ -133,6 +134,9 @@ class SimulatedNodes:
         self.node_names = [f"{name_prefix}{i}" for i in range(count)]
         self._node_index = {name: i for i, name in enumerate(self.node_names)}
         self._stopped_heartbeats: set[str] = set()
+        # pod key -> uid whose final delete was answered: its later events (the terminated status arriving after the
+        # delete) must not send another delete, which could only answer 404
+        self._deleted: dict[str, str] = {}
         self._ip_counters: dict[str, int] = {}
         self._pod_hosts: dict[str, tuple[str, int]] = {}  # pod key -> (node, host number) while it holds an IP
         self._used_hosts: dict[str, set[int]] = {}  # node -> host numbers in use
@@ -307,6 +311,7 @@ class SimulatedNodes:
         self._release_ip(key)
         self._first_seen.pop(key, None)
         self._started_at.pop(key, None)
+        self._deleted.pop(key, None)
         self.queue.forget(key)
 
     async def _worker(self) -> None:
@@ -342,12 +347,20 @@ class SimulatedNodes:
         ns, name = meta.get("namespace", ""), meta.get("name", "")
         status_path = resource_path("", "v1", "pods", ns, name, "status")
         if meta.get("deletionTimestamp"):
+            uid = meta.get("uid")
+            if self._deleted.get(key) == uid:
+                return  # the final delete was answered: the pod's last events are on their way
             if phase not in ("Succeeded", "Failed") or any(
                     "terminated" not in (cs.get("state") or {}) for cs in status.get("containerStatuses") or []):
                 await self.client.patch(status_path, {"status": self._finished_status(pod, killed=True)})
-            await self.client.delete(resource_path("", "v1", "pods", ns, name),
-                                     {"apiVersion": "v1", "kind": "DeleteOptions", "gracePeriodSeconds": 0,
-                                      "preconditions": {"uid": meta.get("uid")}})
+            try:
+                await self.client.delete(resource_path("", "v1", "pods", ns, name),
+                                         {"apiVersion": "v1", "kind": "DeleteOptions", "gracePeriodSeconds": 0,
+                                          "preconditions": {"uid": uid}})
+            except StatusError as e:
+                if e.code != 404:
+                    raise
+            self._deleted[key] = uid
             return
         if phase in ("Succeeded", "Failed"):
             return

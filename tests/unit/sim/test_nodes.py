@@ -157,6 +157,43 @@ async def test_pod_lifecycle(sim_cluster):
         await client.close()
 
 
+async def _pod_delete_404s(client) -> float:
+    """DELETEs of pods the API server answered 404, from its /metrics."""
+    async with client._get_session().get(client.server + "/metrics") as r:  # noqa: SLF001
+        text = await r.text()
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+               if line.startswith("apiserver_request_total") and 'verb="delete"' in line
+               and 'resource="pods"' in line and 'code="404"' in line)
+
+
+async def test_each_deleted_pod_gets_one_final_delete(sim_cluster):
+    """The terminated status and the final delete each make an event; the later one must not cause a second
+    delete (it could only answer 404: the pod is gone)."""
+    client, sim = await _sim(sim_cluster, count=1)
+    pods = resource_path("", "v1", "pods", "default")
+    node = sim.node_names[0]
+    names = [f"once-{i}" for i in range(20)]
+    try:
+        for n in names:
+            await client.create(pods, _pod(n, node))
+        for n in names:
+            await _until(_phase_is(client, n, "Running"))
+        before = await _pod_delete_404s(client)
+        for n in names:
+            await client.delete(f"{pods}/{n}")
+
+        async def all_gone():
+            left = await client.list(pods, {"fieldSelector": f"spec.nodeName={node}"})
+            return not left["items"]
+        await _until(all_gone, 10)
+        await asyncio.sleep(0.5)  # events still in flight would show up as late deletes
+        assert await _pod_delete_404s(client) == before
+        assert not sim._deleted  # noqa: SLF001 - forgotten with the pods
+    finally:
+        await sim.stop()
+        await client.close()
+
+
 async def test_ignores_pods_of_other_nodes(sim_cluster):
     client, sim = await _sim(sim_cluster, count=1)
     pods = resource_path("", "v1", "pods", "default")
