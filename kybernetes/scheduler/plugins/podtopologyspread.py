@@ -148,14 +148,24 @@ def _node_has_all_keys(labels: Mapping[str, str], constraints: Iterable[Constrai
     return all(c.topology_key in labels for c in constraints)
 
 
-def _count_matching(node_info: NodeInfo, selector: Selector, namespace: str) -> int:
-    """Pods of ``namespace`` on the node matching ``selector``, terminating pods left out. A selector with an
-    equality requirement only looks at the pods carrying that label (the node's label index)."""
-    pods: Iterable[PodInfo] = node_info.pods
+def _indexed_label(selector: Selector) -> tuple[str, str] | None:
+    """The first label ``key=value`` every pod matching ``selector`` carries (an equality requirement), or None."""
     for r in selector.requirements:
         if r.operator in ("=", "==", "in") and len(r.values) == 1:
-            pods = node_info.pods_labelled(namespace, r.key, r.values[0])
-            break
+            return r.key, r.values[0]
+    return None
+
+
+def _count_matching(node_info: NodeInfo, selector: Selector, namespace: str,
+                    indexed: tuple[str, str] | None | bool = True) -> int:
+    """Pods of ``namespace`` on the node matching ``selector``, terminating pods left out. A selector with an
+    equality requirement only looks at the pods carrying that label (the node's label index); ``indexed`` is
+    that requirement when the caller found it already (:func:`_indexed_label`, None for none)."""
+    if indexed is True:
+        indexed = _indexed_label(selector)
+    pods: Iterable[PodInfo] = node_info.pods
+    if indexed:
+        pods = node_info.pods_labelled(namespace, indexed[0], indexed[1])
     n = 0
     for p in pods:
         if p.namespace != namespace or (p.pod.get("metadata") or {}).get("deletionTimestamp"):
@@ -526,6 +536,7 @@ class PodTopologySpread(Plugin):
         pod = pod_info.pod
         ns = pod_info.namespace
         affinity_of = _AffinityCache.for_pod(pod)
+        indexed = [_indexed_label(c.selector) for c in constraints]
         for ni in all_nodes:
             labels = ni.labels
             if require_all and not _node_has_all_keys(labels, constraints):
@@ -537,7 +548,7 @@ class PodTopologySpread(Plugin):
                 domain_counts = counts[i]
                 if value is None or value not in domain_counts or not c.includes_node(pod, ni, affinity):
                     continue
-                domain_counts[value] += _count_matching(ni, c.selector, ns)
+                domain_counts[value] += _count_matching(ni, c.selector, ns, indexed[i])
         state.write(PRE_SCORE_STATE_KEY, _PreScoreState(constraints, ignored, counts, weights))
         return success()
 
@@ -565,6 +576,30 @@ class PodTopologySpread(Plugin):
                 cnt = s.counts[i].get(value, 0)
             total += cnt * s.weights[i] + (c.max_skew - 1)
         return math.floor(total + 0.5)  # round half away from zero (the total is never negative)
+
+    def score_nodes(self, state: CycleState, pod_info: PodInfo, nodes: list[NodeInfo]) -> list[int]:
+        """:meth:`score` for every node, the cycle state read and each selector's indexed label found once."""
+        s = self._pre_score_state(state)
+        ns = pod_info.namespace
+        ignored = s.ignored_nodes
+        per = [(c.topology_key, c.topology_key == LABEL_HOSTNAME, s.counts[i], s.weights[i], c.max_skew - 1,
+                c.selector, _indexed_label(c.selector)) for i, c in enumerate(s.constraints)]
+        floor = math.floor
+        out: list[int] = []
+        for ni in nodes:
+            if ni.name in ignored:
+                out.append(0)
+                continue
+            labels = ni.labels
+            total = 0.0
+            for key, by_host, counts, weight, extra, selector, indexed in per:
+                value = labels.get(key)
+                if value is None:
+                    continue
+                cnt = _count_matching(ni, selector, ns, indexed) if by_host else counts.get(value, 0)
+                total += cnt * weight + extra
+            out.append(floor(total + 0.5))
+        return out
 
     def normalize_score(self, state: CycleState, pod_info: PodInfo, scores: list[NodeScore]) -> Status:
         """Invert to [0, 100]: the node with the fewest matching pods gets 100; ignored nodes get 0."""

@@ -377,3 +377,30 @@ def test_nodes_without_the_topology_key_count_for_no_domain() -> None:
     # node-e and node-z both hold no matching pod in their own zone and on themselves: equal raw scores
     assert raw["node-e"] == raw["node-z"]
     assert raw["node-n"] > raw["node-e"]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_bulk_scores_equal_per_node_scores(seed: int) -> None:
+    """``score_nodes`` (the hot path) gives exactly what ``score`` gives node by node: own soft constraints over
+    hostname and zone with set-based and equality selectors, and the system defaults; some nodes lack a zone,
+    some pods terminate or live in another namespace."""
+    import random
+
+    rng = random.Random(seed)
+    nodes = [node(f"n{i}", rng.choice(["a", "b", "c", None])) for i in range(30)]
+    existing = [pod(f"e{i}", {"app": rng.choice(["web", "db"]), "tier": rng.choice(["x", "y"])},
+                    ns=rng.choice(["default", "other"]), node_name=f"n{rng.randrange(30)}",
+                    terminating=rng.random() < 0.1) for i in range(120)]
+    snap = cluster(nodes, existing)
+    selectors = [{"matchLabels": {"app": "web"}}, {"matchLabels": {"app": "db", "tier": "x"}},
+                 {"matchExpressions": [{"key": "app", "operator": "In", "values": ["web", "db"]}]}]
+    for k in range(20):
+        own = [{"maxSkew": rng.randint(1, 3), "topologyKey": key, "whenUnsatisfiable": "ScheduleAnyway",
+                "labelSelector": rng.choice(selectors)} for key in rng.sample([HOST, ZONE], rng.randint(1, 2))]
+        incoming = PodInfo(pod(f"p{k}", {"app": "web", "tier": "x"}, constraints=own if k % 3 else None))
+        plugin = PodTopologySpread(FakeHandle(snap), {"selectorLookup": lambda p: selector_from_set({"app": "web"})})
+        state = CycleState()
+        assert plugin.pre_score(state, incoming, snap.node_info_list).is_success()
+        want = [plugin.score(state, incoming, ni) for ni in snap.node_info_list]
+        assert plugin.score_nodes(state, incoming, snap.node_info_list) == want
+        assert any(want)
