@@ -328,7 +328,7 @@ class Informer:
         except Exception:
             log.exception("informer %s: handler %r failed", self.path, fn)
             return
-        if inspect.isawaitable(result):
+        if result is not None and inspect.isawaitable(result):  # most handlers only enqueue: skip the check
             task = asyncio.ensure_future(result)
             task.add_done_callback(self._handler_done)
 
