@@ -103,7 +103,7 @@ async def read_body(request: web.BaseRequest, *, allow_empty: bool = False) -> t
             raise errors.bad_request(f"failed to decode protobuf body: {e}") from None
     if ctype in _YAML_TYPES:
         try:
-            value = yaml.safe_load(bytes(data).decode())
+            value = _load_yaml(bytes(data).decode())
         except (yaml.YAMLError, UnicodeDecodeError) as e:
             raise errors.bad_request(f"error converting YAML to JSON: {e}") from None
         return value, ctype
@@ -116,12 +116,27 @@ async def read_body(request: web.BaseRequest, *, allow_empty: bool = False) -> t
     except orjson.JSONDecodeError as e:
         try:
             # YAML is a superset of JSON that kubectl never sends, but other clients do send it as JSON
-            value = yaml.safe_load(bytes(data).decode())
+            value = _load_yaml(bytes(data).decode())
             if isinstance(value, (dict, list)):
                 return value, ctype or JSON
         except Exception:
             pass
         raise errors.bad_request(f"couldn't get version/kind; json parse error: {e}") from None
+
+
+class _BodyLoader(yaml.SafeLoader):
+    """YAML as upstream reads a body (YAML converted to JSON): timestamps stay the strings they were written as,
+    so a decoded body holds only JSON values."""
+
+
+_BodyLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+_BodyLoader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_yaml_str)
+
+
+def _load_yaml(text: str) -> Any:
+    return yaml.load(text, Loader=_BodyLoader)  # noqa: S506 - a SafeLoader
 
 
 def json_response(value: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:

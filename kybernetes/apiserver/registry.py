@@ -83,12 +83,20 @@ def new_uid() -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
+_WRITTEN_MAX = 4096
 _OMIT_EMPTY_META = ("labels", "annotations", "finalizers", "ownerReferences", "managedFields")
 
 
 def encode_for_store(obj: dict) -> bytes:
     """The stored bytes of ``obj``: without resourceVersion, and without the empty metadata collections Go's
     encoder omits (``annotations: {}`` and the like), so what is read back matches upstream."""
+    return stored_form(obj)[0]
+
+
+def stored_form(obj: dict) -> tuple[bytes, dict]:
+    """The stored bytes of ``obj`` (``encode_for_store``) and the document they encode: a new top level in the
+    stored key order, sharing ``obj``'s values (its metadata copied when it held a resourceVersion), so that
+    ``orjson.loads(bytes)`` would equal it."""
     md = obj.get("metadata")
     if md:
         for k in _OMIT_EMPTY_META:
@@ -99,7 +107,8 @@ def encode_for_store(obj: dict) -> bytes:
         del md["resourceVersion"]
     # apiVersion, kind and metadata first: `with_resource_version` splices into the first "metadata" object
     head = {"apiVersion": obj.get("apiVersion"), "kind": obj.get("kind"), "metadata": md if md is not None else {}}
-    return orjson.dumps({**head, **{k: v for k, v in obj.items() if k not in head}})
+    doc = {**head, **{k: v for k, v in obj.items() if k not in head}}
+    return orjson.dumps(doc), doc
 
 
 _META_OPEN = b'"metadata":{'
@@ -166,7 +175,10 @@ class Registry:
         self.kind = kind  # storage kind
         self.api_version = api_version  # storage apiVersion
         self.prefix = prefix  # ends with "/"
-        self.cache = WatchCache(store, prefix, decode=decode_kv)
+        # The documents of this server's own writes, by their stored bytes, until the watch cache takes them in
+        # place of decoding the bytes again (see ``_encode``).
+        self._written: dict[bytes, dict] = {}
+        self.cache = WatchCache(store, prefix, decode=self._decode)
         self._last_write = 0
         self._lease_ttl = event_lease_ttl
         self._lease: tuple[int, float] | None = None
@@ -174,6 +186,28 @@ class Registry:
         self.namespace_exists: Callable[[str], Awaitable[str | None]] | None = None
         self.allocator: ServiceAllocator | None = None
         self.admission: Admission | None = None
+
+    # -- stored form ---------------------------------------------------------------------------------------
+    def _encode(self, obj: dict) -> bytes:
+        """The bytes to store for ``obj``; the document they encode is kept for the watch cache, which would
+        otherwise decode the bytes of every write it sees again. It shares values with ``obj``, which the caller
+        returns: objects a write returns are read, never changed, as the cache's own objects are. A write that
+        fails leaves an entry nobody asks for, dropped when the table fills."""
+        data, doc = stored_form(obj)
+        written = self._written
+        if len(written) >= _WRITTEN_MAX:
+            written.clear()
+        written[data] = doc
+        return data
+
+    def _decode(self, kv: KeyValue) -> dict:
+        """The object of a stored value: the document this server encoded it from, else decoded (equal bytes
+        encode equal documents, so a value written by another server decodes the same)."""
+        doc = self._written.pop(kv.value, None)
+        if doc is None:
+            return decode_kv(kv)
+        doc["metadata"]["resourceVersion"] = str(kv.mod_revision)
+        return doc
 
     # -- keys ----------------------------------------------------------------------------------------------
     @property
@@ -405,7 +439,7 @@ class Registry:
             if reservation is not None:
                 reservation.undo()
             return obj
-        data = encode_for_store(obj)
+        data = self._encode(obj)
         try:
             kv = await self.store.create(self.key(namespace, name), data, lease=await self._lease_id())
         except KeyExistsError:
@@ -518,7 +552,7 @@ class Registry:
                     reservation.undo()
                 return new, False
             try:
-                kv = await self.store.update(key, encode_for_store(new),
+                kv = await self.store.update(key, self._encode(new),
                                              expected_mod_revision=int(old_md["resourceVersion"]),
                                              lease=co.kv.lease if co is not None else 0)
             except RevisionMismatchError:
@@ -644,7 +678,7 @@ class Registry:
             if options.dry_run:
                 return new, False
             try:
-                kv = await self.store.update(key, encode_for_store(new), expected_mod_revision=co.kv.mod_revision,
+                kv = await self.store.update(key, self._encode(new), expected_mod_revision=co.kv.mod_revision,
                                              lease=co.kv.lease)
             except RevisionMismatchError:
                 continue

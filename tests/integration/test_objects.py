@@ -274,3 +274,15 @@ def test_watch_as_partial_object_metadata(api, ns):
     assert added and added[0]["object"]["kind"] == "PartialObjectMetadata"
     assert added[0]["object"]["apiVersion"] == "meta.k8s.io/v1"
     assert added[0]["object"]["metadata"]["name"] == "meta-w" and "data" not in added[0]["object"]
+
+
+def test_yaml_bodies_keep_timestamps_as_written(api: API, ns: str) -> None:
+    """A YAML body is read as upstream converts YAML to JSON: an unquoted date or time stays the string it was
+    written as (PyYAML alone would make it a date object)."""
+    body = (b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: dates\n"
+            b"data:\n  day: 2024-01-01\n  moment: 2024-01-01T10:00:00Z\n  spaced: 2001-12-14 21:59:43.10 -5\n")
+    r = api.call("POST", f"/api/v1/namespaces/{ns}/configmaps", body, headers={"Content-Type": "application/yaml"})
+    assert r.status == 201, r.body
+    want = {"day": "2024-01-01", "moment": "2024-01-01T10:00:00Z", "spaced": "2001-12-14 21:59:43.10 -5"}
+    assert r.json()["data"] == want
+    assert api.ok("GET", f"/api/v1/namespaces/{ns}/configmaps/dates")["data"] == want
