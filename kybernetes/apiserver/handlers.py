@@ -244,7 +244,10 @@ class ResourceAPI:
                               "items": items})
 
     # -- writes --------------------------------------------------------------------------------------------
-    def _check_type(self, info: ResourceInfo, obj: Any) -> dict:
+    def _check_type(self, info: ResourceInfo, obj: Any, base: dict | None = None) -> dict:
+        """``obj`` as upstream decodes it into its Go type: kind and apiVersion checked (filled in when missing),
+        null members dropped. ``base`` is the stored object a patch started from: stored objects hold no nulls,
+        so top-level fields the patch left equal to it are not walked."""
         if not isinstance(obj, dict):
             raise errors.bad_request(f'{info.kind} in version "{info.version}" cannot be handled as a '
                                      f'{info.kind}: json: cannot unmarshal {_json_type(obj)} into Go value of type '
@@ -266,7 +269,14 @@ class ResourceAPI:
             raise errors.bad_request(
                 f"the API version in the data ({av}) does not match the expected API version ({info.api_version})")
         raw = obj.pop("data", _ABSENT) if info.plural == "controllerrevisions" else _ABSENT
-        _drop_nulls(obj)
+        if base is None:
+            _drop_nulls(obj)
+        else:
+            for k in [k for k, v in obj.items() if v is None]:
+                del obj[k]
+            for k, v in obj.items():
+                if isinstance(v, (dict, list)) and base.get(k, _MISSING) != v:
+                    _drop_nulls(v)
         if raw is not _ABSENT:
             obj["data"] = raw  # a RawExtension: kept byte for byte (nulls included), as upstream stores it
         md = obj.get("metadata")
@@ -406,7 +416,7 @@ class ResourceAPI:
             assert current is not None
             served = self._from_storage(info, current)
             patched = self._apply_patch(info, ctype, served, patch)
-            patched = self._check_type(info, patched)
+            patched = self._check_type(info, patched, served)
             if (patched.get("metadata") or {}).get("name", name) != name:
                 raise errors.bad_request(f"the name of the object ({patched['metadata']['name']}) does not match "
                                          f"the name on the URL ({name})")
