@@ -9,6 +9,7 @@ PartialObjectMetadata(List) (metadata-only informers). Bodies over 3 MiB are ref
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,6 +47,7 @@ class Accept:
     version: str = "v1"
 
 
+@functools.lru_cache(maxsize=256)  # clients send a handful of distinct headers, each many times
 def parse_accept(header: str) -> Accept:
     """The preferred answer shape from an Accept header; falls back to plain JSON.
 
