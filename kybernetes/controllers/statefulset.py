@@ -331,8 +331,13 @@ class StatefulSetController(Controller):
         if not sp.status_differs(sts, status):
             return
         meta = sts["metadata"]
+        # conditional on the version the status was computed from (upstream writes it with UpdateStatus): a sync
+        # that ran on a stale copy (say, woken by its own pod's event before its status write came back) must not
+        # overwrite newer status, such as a collisionCount just raised; the conflict re-queues the set
         await self.client.patch(resource_path("apps", "v1", "statefulsets", meta.get("namespace", ""),
-                                              meta["name"], "status"), {"status": _wire_status(status)})
+                                              meta["name"], "status"),
+                                {"metadata": {"resourceVersion": meta.get("resourceVersion")},
+                                 "status": _wire_status(status)})
 
     async def _truncate_history(self, sts: Obj, pods: list[Obj], revisions: list[Obj], current: Obj,
                                 update: Obj) -> None:
