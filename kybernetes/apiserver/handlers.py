@@ -21,8 +21,8 @@ from kybernetes.api.applyschema import apply_schema_for
 from kybernetes.api.defaults import apply_defaults
 from kybernetes.api.validation_decode import decode_error
 from kybernetes.machinery import errors
-from kybernetes.machinery.jsoncopy import json_copy
 from kybernetes.machinery.fields import parse_field_selector
+from kybernetes.machinery.jsoncopy import json_copy
 from kybernetes.machinery.jsonpatch import apply_json_patch
 from kybernetes.machinery.labels import parse_selector
 from kybernetes.machinery.mergepatch import apply_merge_patch

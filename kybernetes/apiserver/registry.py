@@ -87,16 +87,11 @@ _WRITTEN_MAX = 4096
 _OMIT_EMPTY_META = ("labels", "annotations", "finalizers", "ownerReferences", "managedFields")
 
 
-def encode_for_store(obj: dict) -> bytes:
-    """The stored bytes of ``obj``: without resourceVersion, and without the empty metadata collections Go's
-    encoder omits (``annotations: {}`` and the like), so what is read back matches upstream."""
-    return stored_form(obj)[0]
-
-
 def stored_form(obj: dict) -> tuple[bytes, dict]:
-    """The stored bytes of ``obj`` (``encode_for_store``) and the document they encode: a new top level in the
-    stored key order, sharing ``obj``'s values (its metadata copied when it held a resourceVersion), so that
-    ``orjson.loads(bytes)`` would equal it."""
+    """The stored bytes of ``obj`` and the document they encode. The bytes leave out resourceVersion and the empty
+    metadata collections Go's encoder omits (``annotations: {}`` and the like), so what is read back matches
+    upstream. The document is a new top level in the stored key order, sharing ``obj``'s values (its metadata
+    copied when it held a resourceVersion), so that ``orjson.loads(bytes)`` would equal it."""
     md = obj.get("metadata")
     if md:
         for k in _OMIT_EMPTY_META:
@@ -117,7 +112,7 @@ _META_OPEN = b'"metadata":{'
 def with_resource_version(value: bytes, revision: int) -> bytes:
     """The JSON of a stored object with its resourceVersion, spliced into the stored bytes without decoding them.
 
-    Stored values start with apiVersion, kind and metadata (``encode_for_store``), so the first ``"metadata":{``
+    Stored values start with apiVersion, kind and metadata (``stored_form``), so the first ``"metadata":{``
     is the object's own."""
     i = value.find(_META_OPEN)
     if i < 0:

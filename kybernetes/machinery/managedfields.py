@@ -78,8 +78,6 @@ UPDATE = "Update"
 _CURRENT_OPERATION = "current-operation"
 
 
-
-
 def _f(*names: str) -> tuple[PathElement, ...]:
     return tuple(PathElement.field(n) for n in names)
 

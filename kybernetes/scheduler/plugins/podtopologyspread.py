@@ -157,12 +157,10 @@ def _indexed_label(selector: Selector) -> tuple[str, str] | None:
 
 
 def _count_matching(node_info: NodeInfo, selector: Selector, namespace: str,
-                    indexed: tuple[str, str] | None | bool = True) -> int:
-    """Pods of ``namespace`` on the node matching ``selector``, terminating pods left out. A selector with an
-    equality requirement only looks at the pods carrying that label (the node's label index); ``indexed`` is
-    that requirement when the caller found it already (:func:`_indexed_label`, None for none)."""
-    if indexed is True:
-        indexed = _indexed_label(selector)
+                    indexed: tuple[str, str] | None) -> int:
+    """Pods of ``namespace`` on the node matching ``selector``, terminating pods left out. ``indexed`` is the
+    selector's equality requirement (:func:`_indexed_label`, found once per pod by the caller): with one, only the
+    pods carrying that label are looked at (the node's label index)."""
     pods: Iterable[PodInfo] = node_info.pods
     if indexed:
         pods = node_info.pods_labelled(namespace, indexed[0], indexed[1])
@@ -425,6 +423,7 @@ class PodTopologySpread(Plugin):
         pod = pod_info.pod
         ns = pod_info.namespace
         affinity_of = _AffinityCache.for_pod(pod)
+        indexed = [_indexed_label(c.selector) for c in constraints]
         for ni in self._snapshot_nodes():
             labels = ni.labels
             if not _node_has_all_keys(labels, constraints):
@@ -435,7 +434,7 @@ class PodTopologySpread(Plugin):
                     continue
                 value = labels[c.topology_key]
                 counts = s.counts[i]
-                counts[value] = counts.get(value, 0) + _count_matching(ni, c.selector, ns)
+                counts[value] = counts.get(value, 0) + _count_matching(ni, c.selector, ns, indexed[i])
         for i, counts in enumerate(s.counts):
             paths = s.paths[i]
             for value, num in counts.items():
@@ -571,7 +570,7 @@ class PodTopologySpread(Plugin):
             if value is None:
                 continue
             if c.topology_key == LABEL_HOSTNAME:
-                cnt = _count_matching(node_info, c.selector, pod_info.namespace)
+                cnt = _count_matching(node_info, c.selector, pod_info.namespace, _indexed_label(c.selector))
             else:
                 cnt = s.counts[i].get(value, 0)
             total += cnt * s.weights[i] + (c.max_skew - 1)
