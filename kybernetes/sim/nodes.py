@@ -55,6 +55,9 @@ KUBELET_VERSION = "v1.32.0-kyb"
 RUNTIME_VERSION = "kyb-sim://0.1"
 LEASE_DURATION_SECONDS = 40
 WORKERS = 8
+# Lease renewals / status heartbeats in flight at once. Real kubelets renew independently of each other; kwok keeps 4
+# in flight (nodeLeaseParallelism), enough for a Go API server's sub-millisecond answers, not for ours under load.
+HEARTBEAT_PARALLELISM = 32
 
 _NODES = resource_path("", "v1", "nodes")
 _NODE_NET4 = int(ipaddress.IPv4Address("198.18.0.0"))  # 198.18.0.0/15
@@ -118,7 +121,8 @@ class SimulatedNodes:
                  memory: str = "256Gi", pods: int = 110, ephemeral_storage: str = "100Gi",
                  labels: dict[str, str] | None = None, taints: list[dict[str, str]] | None = None,
                  ready_delay: float = 0.5, run_seconds: float = 2.0, lease_interval: float = 10.0,
-                 status_interval: float = 300.0, workers: int = WORKERS, dual_stack: bool = False) -> None:
+                 status_interval: float = 300.0, workers: int = WORKERS, dual_stack: bool = False,
+                 heartbeat_parallelism: int = HEARTBEAT_PARALLELISM) -> None:
         self.client = client
         self.count = count
         self.name_prefix = name_prefix
@@ -130,6 +134,7 @@ class SimulatedNodes:
         self.lease_interval = lease_interval
         self.status_interval = status_interval
         self.workers = workers
+        self.heartbeat_parallelism = heartbeat_parallelism
         self.dual_stack = dual_stack
         self.node_names = [f"{name_prefix}{i}" for i in range(count)]
         self._node_index = {name: i for i, name in enumerate(self.node_names)}
@@ -257,19 +262,44 @@ class SimulatedNodes:
 
     async def _every(self, interval: float, what: str, fn: Any) -> None:
         """Call ``fn(node)`` for every node once per ``interval``, spread evenly over the interval (a burst of
-        thousands of writes at once would stall the API server for everyone else)."""
-        step = interval / max(1, len(self.node_names))
-        while True:
-            for name in self.node_names:
-                await asyncio.sleep(step)
-                if name in self._stopped_heartbeats:
-                    continue
-                try:
-                    await fn(name)
-                except asyncio.CancelledError:
-                    raise
-                except (StatusError, aiohttp.ClientError, OSError, asyncio.TimeoutError) as e:
-                    log.warning("sim: %s of %s failed: %s", what, name, e)
+        thousands of writes at once would stall the API server for everyone else).
+
+        Like kubelets, the nodes do not wait for each other: a slow answer delays only its own node, up to
+        ``heartbeat_parallelism`` calls are in flight, and a node whose previous call has not come back is
+        skipped for that round. The pace is kept against the clock, so a busy event loop does not stretch it."""
+        loop = asyncio.get_running_loop()
+        slots = asyncio.Semaphore(self.heartbeat_parallelism)
+        busy: set[str] = set()
+        running: set[asyncio.Task] = set()
+
+        async def one(name: str) -> None:
+            try:
+                await fn(name)
+            except (StatusError, aiohttp.ClientError, OSError, asyncio.TimeoutError) as e:
+                log.warning("sim: %s of %s failed: %s", what, name, e)
+            finally:
+                busy.discard(name)
+                slots.release()
+
+        try:
+            while True:
+                names = list(self.node_names)
+                step = interval / max(1, len(names))
+                start = loop.time()
+                for i, name in enumerate(names):
+                    delay = start + (i + 1) * step - loop.time()
+                    if delay > 0:
+                        await asyncio.sleep(delay)
+                    if name in self._stopped_heartbeats or name in busy:
+                        continue
+                    await slots.acquire()
+                    busy.add(name)
+                    task = asyncio.create_task(one(name))
+                    running.add(task)
+                    task.add_done_callback(running.discard)
+        finally:
+            for task in running:
+                task.cancel()
 
     # -- running -------------------------------------------------------------------------------------------------
 

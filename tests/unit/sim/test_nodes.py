@@ -80,6 +80,49 @@ def test_parse_flags():
         _parse_taints("novalue")
 
 
+async def test_heartbeats_keep_pace_when_answers_are_slow():
+    """Each node renews on its own schedule: a slow API answer delays only its node, so 20 nodes whose renewals
+    take 0.25 s each still renew every 0.5 s (one after another they would need 5 s a round); at most
+    ``heartbeat_parallelism`` calls are in flight, and stopping the loop cancels the calls still running."""
+    for parallelism in (16, 3):
+        sim = SimulatedNodes(None, count=20, heartbeat_parallelism=parallelism)  # type: ignore[arg-type]
+        sim.stop_heartbeat(sim.node_names[0])
+        calls: dict[str, int] = {}
+        in_flight = peak = 0
+        cancelled = 0
+
+        async def slow(name: str) -> None:
+            nonlocal in_flight, peak, cancelled
+            calls[name] = calls.get(name, 0) + 1
+            in_flight += 1
+            peak = max(peak, in_flight)
+            try:
+                await asyncio.sleep(0.25)
+            except asyncio.CancelledError:
+                cancelled += 1
+                raise
+            finally:
+                in_flight -= 1
+
+        t0 = time.monotonic()
+        task = asyncio.create_task(sim._every(0.5, "lease", slow))
+        await _until(lambda: _done(len(calls) == 19 and min(calls.values()) >= 2), timeout=10, step=0.02)
+        elapsed = time.monotonic() - t0
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await asyncio.sleep(0)
+        assert sim.node_names[0] not in calls
+        assert peak <= parallelism
+        assert in_flight == 0 and cancelled >= 1
+        if parallelism == 16:
+            assert elapsed < 3, elapsed  # two rounds take ~1 s; sequential calls would take 10 s
+
+
+async def _done(value: bool) -> bool:
+    return value
+
+
 async def test_nodes_registered_and_leases_renewed(sim_cluster):
     client, sim = await _sim(sim_cluster, lease_interval=0.3, labels={"zone": "z1"},
                              taints=[{"key": "sim", "effect": "NoSchedule"}])
