@@ -79,6 +79,15 @@ async def request_counts(client, top: int = 25) -> str:
     return "; ".join(r.removeprefix("apiserver_request_total") for r in rows[:top])
 
 
+async def request_total(client, **labels: str) -> float:
+    """The sum of the API server's ``apiserver_request_total`` series carrying all of ``labels``."""
+    async with client._get_session().get(client.server + "/metrics") as r:  # noqa: SLF001
+        text = await r.text()
+    want = [f'{k}="{v}"' for k, v in labels.items()]
+    return sum(float(ln.rsplit(" ", 1)[1]) for ln in text.splitlines()
+               if ln.startswith("apiserver_request_total") and all(w in ln for w in want))
+
+
 class Components:
     def __init__(self, keep: bool = False) -> None:
         self.data = Path(tempfile.mkdtemp(prefix="kyb-bench-"))

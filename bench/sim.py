@@ -4,7 +4,8 @@
 Starts `kyb apiserver`, `kyb scheduler` and `kyb sim --nodes N` as processes, then measures three phases with
 watches (nothing is polled): (1) N simulated nodes registered and Ready; (2) P pods created directly (50 concurrent
 creators, as `kwokctl scale pod` does) until every one is bound by our scheduler and Running; (3) all pods deleted
-(graceful deletion: the simulated kubelet stops them and removes them) until none is left. kwok's gates for 5000
+(graceful deletion: the simulated kubelet stops them and removes them) until none is left. Throughout, every
+simulated node renews its Lease every 10 s as kubelets and kwok do (the rate per phase is printed). kwok's gates for 5000
 nodes / 10,000 pods are 60 s, 60 s and 90 s, without a scheduler. Prints `name: value unit` lines. Usage:
 
     python bench/sim.py [--nodes 5000] [--pods 10000] [--timeout 300]
@@ -23,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.cluster import Components, PySpy, cpu_seconds, request_counts, rss_mb  # noqa: E402
+from bench.cluster import Components, PySpy, cpu_seconds, request_counts, request_total, rss_mb  # noqa: E402
 from kybernetes.client.rest import RESTClient, resource_path  # noqa: E402
 from kybernetes.machinery.errors import StatusError  # noqa: E402
 
@@ -86,9 +87,14 @@ class Phases:
         self.comps, self.args = comps, args
         self.cpu0: dict[str, float] = {}
         self.spy: PySpy | None = None
+        self.renewals0 = 0.0
+        self.t0 = 0.0
+        self.renewal_rates: dict[str, float] = {}
 
-    def begin(self, phase: str) -> None:
+    async def begin(self, phase: str, client: RESTClient) -> None:
         self.cpu0 = {name: cpu_seconds(p.pid) for name, p in self.comps.procs.items()}
+        self.renewals0 = await request_total(client, resource="leases", verb="patch")
+        self.t0 = time.monotonic()
         target, _, rest = self.args.py_spy.partition(":")
         want_phase, _, out = rest.partition(":")
         if want_phase == phase and target in self.comps.procs:
@@ -100,6 +106,10 @@ class Phases:
             self.spy = None
         used = {name: cpu_seconds(p.pid) - self.cpu0.get(name, 0.0) for name, p in self.comps.procs.items()}
         print(f"  CPU seconds ({phase}): " + ", ".join(f"{k} {v:.1f}" for k, v in used.items()), flush=True)
+        # the simulated kubelets' Lease renewals in this phase: 1 per node per 10 s when they keep pace
+        renewals = await request_total(client, resource="leases", verb="patch") - self.renewals0
+        self.renewal_rates[phase] = renewals / max(1e-9, time.monotonic() - self.t0)
+        print(f"  Lease renewals ({phase}): {renewals:.0f} ({self.renewal_rates[phase]:.0f}/s)", flush=True)
         if self.args.requests:
             print(f"  requests so far: {await request_counts(client)}", flush=True)
 
@@ -115,7 +125,7 @@ async def run(args: argparse.Namespace, comps: Components) -> None:
         # -- phase 1: nodes -----------------------------------------------------------------------------------
         t0 = time.monotonic()
         comps.start("sim", "sim", "--nodes", str(args.nodes), "--ready-delay", "0", "--name-prefix", "node-")
-        phases.begin("nodes")
+        await phases.begin("nodes", client)
         ready: set[str] = set()
 
         def node_done(kind: str, node: dict) -> bool:
@@ -143,7 +153,7 @@ async def run(args: argparse.Namespace, comps: Components) -> None:
                 running.add(name)
             return len(running) >= args.pods
 
-        phases.begin("pods")
+        await phases.begin("pods", client)
         t1 = time.monotonic()
         counter = iter(range(args.pods))
 
@@ -173,7 +183,7 @@ async def run(args: argparse.Namespace, comps: Components) -> None:
         comps.check_alive()
 
         # -- phase 3: pods deleted ----------------------------------------------------------------------------
-        phases.begin("delete")
+        await phases.begin("delete", client)
         t2 = time.monotonic()
         gone: set[str] = set()
 
@@ -234,6 +244,7 @@ async def run(args: argparse.Namespace, comps: Components) -> None:
         print(f"cpu_seconds_apiserver: {cpu_seconds(api):.1f} s")
         print(f"cpu_seconds_scheduler: {cpu_seconds(sched):.1f} s")
         print(f"cpu_seconds_sim: {cpu_seconds(sim):.1f} s")
+        print(f"lease_renewals_pods_phase: {phases.renewal_rates['pods']:.0f} renewals/s")
     finally:
         await client.close()
 
