@@ -5,6 +5,7 @@ labels, taints, Ready=True and the pressure conditions False), renews one ``coor
 in ``kube-node-lease`` every ``lease_interval`` seconds and re-posts the Ready heartbeat through ``nodes/status``
 every ``status_interval`` seconds, as an idle kubelet does (its default, 300 s, is the kubelet's
 ``nodeStatusReportFrequency``: an unchanged status is re-posted every five minutes, liveness is the Lease's job).
+Each node keeps its own schedule from its registration on, like independent kubelets (:mod:`.heartbeats`).
 
 Pods are followed by one informer over every bound pod (``fieldSelector=spec.nodeName!=``); pods of other nodes
 are ignored.  Handlers only enqueue ``ns/name`` keys into a work queue served by a few workers, so status writes are
@@ -43,6 +44,7 @@ from kybernetes.client.rest import RESTClient, resource_path
 from kybernetes.client.workqueue import SHUTDOWN, WorkQueue
 from kybernetes.machinery.errors import StatusError
 from kybernetes.machinery import process
+from kybernetes.sim.heartbeats import Heartbeats
 
 __all__ = ["SimulatedNodes", "main", "ANNOTATION_RUN_SECONDS", "ANNOTATION_FAIL", "LEASE_NAMESPACE"]
 
@@ -150,6 +152,10 @@ class SimulatedNodes:
         self.queue = WorkQueue(name="sim-pods")
         self.pods = Informer(client, "", "v1", "pods", field_selector="spec.nodeName!=")
         self._tasks: list[asyncio.Task[None]] = []
+        self._leases = Heartbeats("lease", lease_interval, self._renew_lease, parallelism=heartbeat_parallelism,
+                                  stopped=self._stopped_heartbeats)
+        self._statuses = Heartbeats("status", status_interval, self._heartbeat_status,
+                                    parallelism=heartbeat_parallelism, stopped=self._stopped_heartbeats)
 
     # -- node objects --------------------------------------------------------------------------------------------
 
@@ -211,14 +217,19 @@ class SimulatedNodes:
         # Status is reset on create by the server's strategy; post it through the status subresource.
         await self.client.patch(resource_path("", "v1", "nodes", name=name, subresource="status"),
                                 {"status": self.node_status(name)})
+        created = False
         if uid:  # a new node: create its Lease straight away (one request instead of a 404 and three more)
             try:
                 await self._create_lease(name, uid)
-                return
+                created = True
             except StatusError as e:
                 if e.code != 409:
                     raise
-        await self._renew_lease(name)
+        if not created:
+            await self._renew_lease(name)
+        # from now on the node renews its Lease and re-posts its status on its own schedule
+        self._leases.add(name)
+        self._statuses.add(name)
 
     async def _create_lease(self, name: str, node_uid: str) -> None:
         owner = {"apiVersion": "v1", "kind": "Node", "name": name, "uid": node_uid}
@@ -260,65 +271,28 @@ class SimulatedNodes:
             raise KeyError(node_name)
         self._stopped_heartbeats.discard(node_name)
 
-    async def _every(self, interval: float, what: str, fn: Any) -> None:
-        """Call ``fn(node)`` for every node once per ``interval``, spread evenly over the interval (a burst of
-        thousands of writes at once would stall the API server for everyone else).
-
-        Like kubelets, the nodes do not wait for each other: a slow answer delays only its own node, up to
-        ``heartbeat_parallelism`` calls are in flight, and a node whose previous call has not come back is
-        skipped for that round. The pace is kept against the clock, so a busy event loop does not stretch it."""
-        loop = asyncio.get_running_loop()
-        slots = asyncio.Semaphore(self.heartbeat_parallelism)
-        busy: set[str] = set()
-        running: set[asyncio.Task] = set()
-
-        async def one(name: str) -> None:
-            try:
-                await fn(name)
-            except (StatusError, aiohttp.ClientError, OSError, asyncio.TimeoutError) as e:
-                log.warning("sim: %s of %s failed: %s", what, name, e)
-            finally:
-                busy.discard(name)
-                slots.release()
-
-        try:
-            while True:
-                names = list(self.node_names)
-                step = interval / max(1, len(names))
-                start = loop.time()
-                for i, name in enumerate(names):
-                    delay = start + (i + 1) * step - loop.time()
-                    if delay > 0:
-                        await asyncio.sleep(delay)
-                    if name in self._stopped_heartbeats or name in busy:
-                        continue
-                    await slots.acquire()
-                    busy.add(name)
-                    task = asyncio.create_task(one(name))
-                    running.add(task)
-                    task.add_done_callback(running.discard)
-        finally:
-            for task in running:
-                task.cancel()
-
     # -- running -------------------------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Register every node (existing ones are adopted), then start the pod informer, workers and heartbeats.
-        Raises StatusError / connection errors if registration fails."""
+        """Register every node (existing ones are adopted; each starts its heartbeats once registered), then start
+        the pod informer and workers. Raises StatusError / connection errors if registration fails."""
         sem = asyncio.Semaphore(16)
 
         async def one(name: str) -> None:
             async with sem:
                 await self._register(name)
 
-        await asyncio.gather(*(one(n) for n in self.node_names))
+        self._tasks = [asyncio.create_task(self._leases.run(), name="sim leases"),
+                       asyncio.create_task(self._statuses.run(), name="sim statuses")]
+        try:
+            await asyncio.gather(*(one(n) for n in self.node_names))
+        except BaseException:
+            await self.stop()
+            raise
         self.pods.add_event_handler(on_add=self._enqueue, on_update=lambda old, new: self._enqueue(new),
                                     on_delete=self._forget)
         self.pods.start()
-        self._tasks = [asyncio.create_task(self._worker(), name=f"sim worker {i}") for i in range(self.workers)]
-        self._tasks.append(asyncio.create_task(self._every(self.lease_interval, "lease", self._renew_lease)))
-        self._tasks.append(asyncio.create_task(self._every(self.status_interval, "status", self._heartbeat_status)))
+        self._tasks += [asyncio.create_task(self._worker(), name=f"sim worker {i}") for i in range(self.workers)]
         await self.pods.wait_synced(30)
 
     async def stop(self) -> None:

@@ -10,6 +10,7 @@ import pytest
 
 from kybernetes.client.rest import RESTClient, resource_path
 from kybernetes.machinery.errors import StatusError
+from kybernetes.sim.heartbeats import Heartbeats
 from kybernetes.sim.nodes import ANNOTATION_FAIL, ANNOTATION_RUN_SECONDS, SimulatedNodes, _parse_labels, _parse_taints
 from tests.conftest import start_cluster
 
@@ -81,15 +82,14 @@ def test_parse_flags():
 
 
 async def test_heartbeats_keep_pace_when_answers_are_slow():
-    """Each node renews on its own schedule: a slow API answer delays only its node, so 20 nodes whose renewals
-    take 0.25 s each still renew every 0.5 s (one after another they would need 5 s a round); at most
-    ``heartbeat_parallelism`` calls are in flight, and stopping the loop cancels the calls still running."""
+    """Each node beats on its own schedule: a slow API answer delays only its node, so 20 nodes whose renewals
+    take 0.25 s each still renew about every 0.75 s (interval plus answer; one after another they would need 5 s
+    a round); at most ``parallelism`` calls are in flight, a stopped node skips its turns, and cancelling the
+    runner cancels the calls still running."""
     for parallelism in (16, 3):
-        sim = SimulatedNodes(None, count=20, heartbeat_parallelism=parallelism)  # type: ignore[arg-type]
-        sim.stop_heartbeat(sim.node_names[0])
+        stopped = {"n0"}
         calls: dict[str, int] = {}
-        in_flight = peak = 0
-        cancelled = 0
+        in_flight = peak = cancelled = 0
 
         async def slow(name: str) -> None:
             nonlocal in_flight, peak, cancelled
@@ -104,19 +104,44 @@ async def test_heartbeats_keep_pace_when_answers_are_slow():
             finally:
                 in_flight -= 1
 
+        beats = Heartbeats("lease", 0.5, slow, parallelism=parallelism, stopped=stopped)
         t0 = time.monotonic()
-        task = asyncio.create_task(sim._every(0.5, "lease", slow))
-        await _until(lambda: _done(len(calls) == 19 and min(calls.values()) >= 2), timeout=10, step=0.02)
+        task = asyncio.create_task(beats.run())
+        for i in range(20):
+            beats.add(f"n{i}", first_in=0.5 * i / 20)  # as nodes registering one after another
+        await _until(lambda: _done(len(calls) == 19 and min(calls.values()) >= 2), timeout=12, step=0.02)
         elapsed = time.monotonic() - t0
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
         await asyncio.sleep(0)
-        assert sim.node_names[0] not in calls
+        assert "n0" not in calls
         assert peak <= parallelism
         assert in_flight == 0 and cancelled >= 1
         if parallelism == 16:
-            assert elapsed < 3, elapsed  # two rounds take ~1 s; sequential calls would take 10 s
+            assert elapsed < 3, elapsed  # ~1.25 s; one call after another would take 10 s
+
+
+async def test_heartbeats_wake_for_an_earlier_node():
+    """A node added while the runner sleeps towards a later due time is served at its own time."""
+    seen: list[tuple[str, float]] = []
+    t0 = time.monotonic()
+
+    async def note(name: str) -> None:
+        seen.append((name, time.monotonic() - t0))
+
+    beats = Heartbeats("status", 30.0, note, parallelism=4)
+    task = asyncio.create_task(beats.run())
+    try:
+        beats.add("late")  # due in 30 s
+        await asyncio.sleep(0.05)
+        beats.add("early", first_in=0.1)
+        await _until(lambda: _done(bool(seen)), timeout=5, step=0.02)
+        assert seen[0][0] == "early" and seen[0][1] < 2
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
 
 
 async def _done(value: bool) -> bool:
