@@ -44,6 +44,9 @@ class WatchHub:
         self._fetch = fetch_history
         self._queue_limit = queue_limit
         self._groups: dict[str, set[SQLiteWatch]] = {}
+        # watched prefixes that do not end at a "/" ("" and single keys): matched by scanning; the others are
+        # found by looking up each event key's own "/"-ended prefixes
+        self._unaligned: set[str] = set()
         self._want_progress: set[SQLiteWatch] = set()
         self._closed = False
 
@@ -56,6 +59,8 @@ class WatchHub:
             watch._fail(CompactedError(self.compacted))
         else:
             self._groups.setdefault(prefix, set()).add(watch)
+            if not prefix.endswith("/"):
+                self._unaligned.add(prefix)
         return watch
 
     def unsubscribe(self, watch: SQLiteWatch) -> None:
@@ -64,6 +69,7 @@ class WatchHub:
             group.discard(watch)
             if not group:
                 del self._groups[watch.prefix]
+                self._unaligned.discard(watch.prefix)
         self._want_progress.discard(watch)
 
     def publish(self, events: list[Event], revision: int) -> None:
@@ -72,15 +78,36 @@ class WatchHub:
             return
         self.revision = revision
         if events:
-            for prefix, group in tuple(self._groups.items()):
-                matched = events if not prefix else [e for e in events if e.kv.key.startswith(prefix)]
-                if matched:
-                    for watch in tuple(group):
-                        watch._push(matched, revision)
+            for prefix, matched in self._match(events).items():
+                for watch in tuple(self._groups.get(prefix, ())):
+                    watch._push(matched, revision)
         if self._want_progress:
             wanting, self._want_progress = self._want_progress, set()
             for watch in wanting:
                 watch._push_progress(revision)
+
+    def _match(self, events: list[Event]) -> dict[str, list[Event]]:
+        """The events of a batch per watched prefix (in batch order), without trying every prefix on every
+        event: a key's "/"-ended prefixes are looked up, the few other watched prefixes are scanned."""
+        groups = self._groups
+        matched: dict[str, list[Event]] = {}
+        for e in events:
+            key = e.kv.key
+            i = key.find("/")
+            while i >= 0:
+                prefix = key[:i + 1]
+                if prefix in groups:
+                    bucket = matched.get(prefix)
+                    if bucket is None:
+                        matched[prefix] = [e]
+                    else:
+                        bucket.append(e)
+                i = key.find("/", i + 1)
+        for prefix in self._unaligned:
+            found = events if not prefix else [e for e in events if e.kv.key.startswith(prefix)]
+            if found:
+                matched[prefix] = found
+        return matched
 
     def want_progress(self, watch: SQLiteWatch) -> None:
         self._want_progress.add(watch)
@@ -93,6 +120,7 @@ class WatchHub:
         """End every watch (their iteration stops)."""
         self._closed = True
         groups, self._groups = self._groups, {}
+        self._unaligned.clear()
         self._want_progress.clear()
         for group in groups.values():
             for watch in group:

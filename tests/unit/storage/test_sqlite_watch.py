@@ -9,6 +9,7 @@ import pytest
 
 from kybernetes.storage.interface import CompactedError, Event, KeyValue, Watch, WatchOverflowError
 from kybernetes.storage.sqlite import SQLiteStore
+from kybernetes.storage.sqlite_watch import WatchHub
 
 
 async def collect(watch: Watch, until_revision: int, timeout: float = 5.0) -> list[Event]:
@@ -206,3 +207,22 @@ async def test_store_close_ends_watches(db_path: str) -> None:
     await s.close()
     with pytest.raises(StopAsyncIteration):
         await reader
+
+
+def test_hub_matches_batches_to_prefixes_like_a_scan():
+    """The hub's per-prefix batches equal a scan of every watched prefix over the batch: "/"-ended prefixes
+    (resource and namespace collections), the empty prefix, single keys and prefixes ending mid-segment."""
+    rng = random.Random(7)
+    keys = [f"/registry/{r}/{ns}/{n}" for r in ("pods", "leases", "apps/deployments") for ns in ("a", "b", "ab")
+            for n in ("x", "y", "xy")] + ["/registry/nodes/n1", "/other"]
+    prefixes = ["", "/", "/registry/", "/registry/pods/", "/registry/pods/a/", "/registry/pods/a", "/registry/apps/",
+                "/registry/apps/deployments/ab/", "/registry/leases/b/xy", "/registry/nodes/n1", "/registry/nodes/",
+                "/registry/po", "/nothing/"]
+    hub = WatchHub(0, None, queue_limit=1000)  # type: ignore[arg-type]
+    for p in prefixes:
+        hub.subscribe(p, 0)
+    for _ in range(200):
+        batch = [Event("PUT", KeyValue(rng.choice(keys), b"", 1, 1), None) for _ in range(rng.randint(1, 6))]
+        want = {p: [e for e in batch if e.kv.key.startswith(p)] for p in prefixes}
+        want = {p: m for p, m in want.items() if m}
+        assert hub._match(batch) == want
