@@ -26,7 +26,7 @@ from yarl import URL
 
 from kybernetes.machinery.errors import StatusError
 
-__all__ = ["RESTClient", "resource_path", "PATCH_TYPES"]
+__all__ = ["RESTClient", "resource_path", "PATCH_TYPES", "user_agent"]
 
 PATCH_TYPES = {
     "json": "application/json-patch+json",
@@ -36,6 +36,16 @@ PATCH_TYPES = {
 }
 
 Params = Mapping[str, Any] | None
+
+
+def user_agent(component: str) -> str:
+    """A component's User-Agent in client-go's form (``<command>/<version> (<os>/<arch>) ...``). The API server
+    records writes without a ``fieldManager`` under the part before the first ``/``, so a component's objects show
+    ``kube-controller-manager``, ``kube-scheduler`` or ``kubelet`` in their managedFields, as upstream's do."""
+    return f"{component}/v1.32.0 (linux/amd64) kybernetes"
+
+
+DEFAULT_USER_AGENT = user_agent("kybernetes-client")
 
 
 def resource_path(group: str, version: str, plural: str, namespace: str = "", name: str = "",
@@ -84,10 +94,10 @@ class RESTClient:
     """An API server connection.  Safe to use from many tasks of one event loop; call :meth:`close` when done."""
 
     def __init__(self, server: str, *, ssl_context: ssl.SSLContext | None = None, token: str = "",
-                 timeout: float = 30.0) -> None:
+                 timeout: float = 30.0, user_agent: str = DEFAULT_USER_AGENT) -> None:
         self.server = server.rstrip("/")
         self._ssl = ssl_context
-        self._headers = {"Accept": "application/json", "User-Agent": "kybernetes-client/v1.32.0"}
+        self._headers = {"Accept": "application/json", "User-Agent": user_agent}
         if token:
             self._headers["Authorization"] = f"Bearer {token}"
         self._timeout = timeout
@@ -95,7 +105,8 @@ class RESTClient:
         self._session: aiohttp.ClientSession | None = None
 
     @classmethod
-    def from_kubeconfig(cls, path: str | os.PathLike[str], *, context: str = "") -> RESTClient:
+    def from_kubeconfig(cls, path: str | os.PathLike[str], *, context: str = "",
+                        user_agent: str = DEFAULT_USER_AGENT) -> RESTClient:
         """Read a kubeconfig (its current context unless ``context`` is given): server, CA (data or file),
         client certificate/key (data or file) or bearer token (or tokenFile).  Raises ValueError if incomplete."""
         path = Path(path)
@@ -139,7 +150,7 @@ class RESTClient:
         token = user.get("token") or ""
         if not token and user.get("tokenFile"):
             token = (base / user["tokenFile"]).read_text().strip()
-        return cls(server, ssl_context=sslctx, token=token)
+        return cls(server, ssl_context=sslctx, token=token, user_agent=user_agent)
 
     # -- session -------------------------------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ import logging
 import signal
 import sys
 
-from kybernetes.client.rest import RESTClient
+from kybernetes.client.rest import RESTClient, user_agent
 from kybernetes.controllers.manager import ControllerManager
 from kybernetes.machinery import process
 
@@ -63,7 +63,7 @@ async def _wait_for_file(path: str) -> None:
 
 async def run(args: argparse.Namespace) -> None:
     await _wait_for_file(args.kubeconfig)
-    client = RESTClient.from_kubeconfig(args.kubeconfig)
+    client = RESTClient.from_kubeconfig(args.kubeconfig, user_agent=user_agent("kube-controller-manager"))
     options = {"node_monitor_grace_period": args.node_monitor_grace_period,
                "terminated_pod_gc_threshold": args.terminated_pod_gc_threshold}
     manager = ControllerManager(client, controllers=args.controllers, options=options,

@@ -26,7 +26,7 @@ from typing import Any
 
 import yaml
 
-from kybernetes.client.rest import RESTClient
+from kybernetes.client.rest import RESTClient, user_agent
 from kybernetes.kubelet.certs import ensure_serving_cert
 from kybernetes.kubelet.kubelet import Kubelet, KubeletConfig
 from kybernetes.kubelet.node import detect_node_ip
@@ -176,7 +176,7 @@ async def run(args: argparse.Namespace) -> None:
         await asyncio.sleep(0.2)
     config = config_from_args(args)
     Path(config.root_dir).mkdir(parents=True, exist_ok=True)
-    client = RESTClient.from_kubeconfig(args.kubeconfig)
+    client = RESTClient.from_kubeconfig(args.kubeconfig, user_agent=user_agent("kubelet"))
     runtime = make_runtime(args)
     await runtime.start()
     kubelet = Kubelet(client, runtime, runtime, config)

@@ -25,7 +25,7 @@ from pathlib import Path
 import aiohttp
 
 from kybernetes.client.leaderelection import LeaderElector
-from kybernetes.client.rest import RESTClient
+from kybernetes.client.rest import RESTClient, user_agent
 from kybernetes.machinery.errors import StatusError
 from kybernetes.machinery import process
 
@@ -60,7 +60,7 @@ async def wait_for_api(kubeconfig: str, *, max_delay: float = 5.0) -> RESTClient
     while True:
         client: RESTClient | None = None
         try:
-            client = RESTClient.from_kubeconfig(kubeconfig)
+            client = RESTClient.from_kubeconfig(kubeconfig, user_agent=user_agent("kube-scheduler"))
             await client.get("/version")
             return client
         except (OSError, ValueError, StatusError, aiohttp.ClientError, asyncio.TimeoutError) as e:

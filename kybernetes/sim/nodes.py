@@ -40,7 +40,7 @@ from typing import Any
 import aiohttp
 
 from kybernetes.client.informer import Informer
-from kybernetes.client.rest import RESTClient, resource_path
+from kybernetes.client.rest import RESTClient, resource_path, user_agent
 from kybernetes.client.workqueue import SHUTDOWN, WorkQueue
 from kybernetes.machinery.errors import StatusError
 from kybernetes.machinery import process
@@ -534,7 +534,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 async def _run(args: argparse.Namespace) -> None:
-    client = RESTClient.from_kubeconfig(args.kubeconfig)
+    # the simulated kubelets write as kwok's do: under their own name, not as "kubelet"
+    client = RESTClient.from_kubeconfig(args.kubeconfig, user_agent=user_agent("kyb-sim"))
     sim = SimulatedNodes(client, count=args.nodes, name_prefix=args.name_prefix, cpu=args.cpu, memory=args.memory,
                          pods=args.pods, labels=_parse_labels(args.labels), taints=_parse_taints(args.taints),
                          ready_delay=args.ready_delay, run_seconds=args.run_seconds,

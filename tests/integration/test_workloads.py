@@ -532,6 +532,16 @@ def test_rollout_set_image_history_and_undo(api, pod_watch, k: K) -> None:
     out = k("rollout", "history", "deployment/web", "--revision=3").stdout
     assert "busybox" in out and "create web" in out
 
+    # each component writes under its own name, as upstream's do (the user agent's command)
+    def managers(obj: dict[str, Any]) -> set[tuple[str, str]]:
+        return {(e["manager"], e.get("subresource", "")) for e in obj["metadata"].get("managedFields") or []}
+
+    for pod in items(api, pods_path(k.ns), labelSelector="app=web"):
+        assert managers(pod) == {("kube-controller-manager", ""), ("kyb-sim", "status")}, managers(pod)
+    for rs in rss:
+        assert ("kube-controller-manager", "status") in managers(rs), managers(rs)
+    assert ("kube-controller-manager", "status") in managers(d), managers(d)
+
 
 def test_rollout_pause_resume_and_restart(api, k: K) -> None:
     k("create", "deployment", "web", "--image=busybox", "--replicas=3")
