@@ -182,6 +182,7 @@ _FIELD, _KEY, _VALUE, _INDEX = 0, 1, 2, 3
 
 
 _FIELDS: dict[str, PathElement] = {}
+_KEYS: dict[tuple, PathElement] = {}
 
 
 class PathElement:
@@ -218,8 +219,21 @@ class PathElement:
     def key(cls, fields: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> PathElement:
         """A keyed-list item selected by its key fields (sorted by name, as upstream keeps them)."""
         pairs = list(fields.items()) if isinstance(fields, Mapping) else list(fields)
-        pairs.sort(key=lambda p: p[0])
-        return cls(_KEY, tuple(pairs))
+        if len(pairs) > 1:
+            pairs.sort(key=lambda p: p[0])
+        # the items of keyed lists repeat across objects (condition types, container names): one shared element
+        # per distinct key of scalars; the value's type is part of the memo key, as 1 == True in Python
+        try:
+            memo = tuple((n, type(v), v) for n, v in pairs)
+            pe = _KEYS.get(memo)
+        except TypeError:  # a list or map as key value: not hashable, not shared
+            return cls(_KEY, tuple(pairs))
+        if pe is None:
+            pe = cls(_KEY, tuple(pairs))
+            if len(_KEYS) >= 65536:
+                _KEYS.clear()
+            _KEYS[memo] = pe
+        return pe
 
     @classmethod
     def of_value(cls, value: Any) -> PathElement:

@@ -476,3 +476,18 @@ def test_compare_exclude() -> None:
                 {"spec": {"replicas": 2}, "status": {"replicas": 3}}, deployment_schema())
     assert paths(c.exclude(FieldSet([(F("status"),)])).modified) == [".spec.replicas"]
     assert c.exclude(None) is c
+
+
+def test_key_elements_are_shared_but_keep_value_types_apart():
+    from kybernetes.machinery.fieldpath import PathElement, serialize_path_element
+
+    a = PathElement.key({"type": "Ready"})
+    assert PathElement.key([("type", "Ready")]) is a
+    # 1 == True in Python, not in JSON: distinct elements, distinct FieldsV1 keys
+    one, true = PathElement.key({"port": 1}), PathElement.key({"port": True})
+    assert one != true and serialize_path_element(one) == 'k:{"port":1}'
+    assert serialize_path_element(true) == 'k:{"port":true}'
+    # several key fields are sorted by name; a map as key value is not memoised but still works
+    assert serialize_path_element(PathElement.key({"protocol": "TCP", "containerPort": 80})) == \
+        'k:{"containerPort":80,"protocol":"TCP"}'
+    assert PathElement.key({"k": {"x": 1}}) == PathElement.key({"k": {"x": 1}})
