@@ -479,8 +479,6 @@ def test_compare_exclude() -> None:
 
 
 def test_key_elements_are_shared_but_keep_value_types_apart():
-    from kybernetes.machinery.fieldpath import PathElement, serialize_path_element
-
     a = PathElement.key({"type": "Ready"})
     assert PathElement.key([("type", "Ready")]) is a
     # 1 == True in Python, not in JSON: distinct elements, distinct FieldsV1 keys
