@@ -170,6 +170,9 @@ async def serve_watch(api: ResourceAPI, request: web.BaseRequest, info: Resource
         last_write = 0.0
         it = watcher.__aiter__()
         take_ready = getattr(watcher, "take_ready", None)
+        # periodic bookmarks need to know that nothing is queued for this watch; a watch replayed from the store
+        # (the cache started after its revision) cannot tell, and gets none: bookmarks are optional
+        pending = getattr(watcher, "pending", None)
         while True:
             now = time.monotonic()
             remaining = deadline - now
@@ -183,7 +186,12 @@ async def serve_watch(api: ResourceAPI, request: web.BaseRequest, info: Resource
                     async with asyncio.timeout(max(wait, 0.01)):  # no task per wait, unlike wait_for
                         ev = await it.__anext__()
                 except (asyncio.TimeoutError, TimeoutError):
-                    if bookmarks and time.monotonic() - last_bookmark >= _BOOKMARK_EVERY - 0.01:
+                    # A timeout that expires in the loop iteration an event arrives in leaves that event queued
+                    # (the wait is cancelled after the event was pushed). A bookmark then must wait: its revision
+                    # would be ahead of an event not yet sent, and a client resuming from it (this stream may end
+                    # at its deadline right here) would never see that event.
+                    if (bookmarks and pending is not None and not pending()
+                            and time.monotonic() - last_bookmark >= _BOOKMARK_EVERY - 0.01):
                         await resp.write(bookmark(reg.cache.revision))
                         last_bookmark = time.monotonic()
                     continue
