@@ -93,7 +93,7 @@ class Phases:
 
     async def begin(self, phase: str, client: RESTClient) -> None:
         self.cpu0 = {name: cpu_seconds(p.pid) for name, p in self.comps.procs.items()}
-        self.renewals0 = await request_total(client, resource="leases", verb="patch")
+        self.renewals0 = await request_total(client, resource="leases", verb="PATCH")
         self.t0 = time.monotonic()
         target, _, rest = self.args.py_spy.partition(":")
         want_phase, _, out = rest.partition(":")
@@ -107,7 +107,7 @@ class Phases:
         used = {name: cpu_seconds(p.pid) - self.cpu0.get(name, 0.0) for name, p in self.comps.procs.items()}
         print(f"  CPU seconds ({phase}): " + ", ".join(f"{k} {v:.1f}" for k, v in used.items()), flush=True)
         # the simulated kubelets' Lease renewals in this phase: 1 per node per 10 s when they keep pace
-        renewals = await request_total(client, resource="leases", verb="patch") - self.renewals0
+        renewals = await request_total(client, resource="leases", verb="PATCH") - self.renewals0
         self.renewal_rates[phase] = renewals / max(1e-9, time.monotonic() - self.t0)
         print(f"  Lease renewals ({phase}): {renewals:.0f} ({self.renewal_rates[phase]:.0f}/s)", flush=True)
         if self.args.requests:

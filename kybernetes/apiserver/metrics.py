@@ -9,12 +9,12 @@ from __future__ import annotations
 import resource as _resource
 import time
 from collections import defaultdict
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .server import APIServer
 
-__all__ = ["Metrics"]
+__all__ = ["Metrics", "request_labels"]
 
 _BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 
@@ -23,15 +23,16 @@ class Metrics:
     """Request counters and latency histograms (not thread-safe: used from the event loop only)."""
 
     def __init__(self) -> None:
-        self._count: dict[tuple[str, str, int], int] = defaultdict(int)
-        self._hist: dict[tuple[str, str], list[float]] = {}
+        self._count: dict[tuple[tuple[str, ...], int], int] = defaultdict(int)
+        self._hist: dict[tuple[str, ...], list[float]] = {}
         self._started = time.time()
 
-    def observe(self, verb: str, resource: str, code: int, seconds: float) -> None:
-        self._count[(verb, resource, code)] += 1
-        h = self._hist.get((verb, resource))
+    def observe(self, labels: tuple[str, ...], code: int, seconds: float) -> None:
+        """Count one request; ``labels`` from :func:`request_labels`."""
+        self._count[(labels, code)] += 1
+        h = self._hist.get(labels)
         if h is None:
-            h = self._hist[(verb, resource)] = [0.0] * (len(_BUCKETS) + 2)  # buckets.., +Inf count, sum
+            h = self._hist[labels] = [0.0] * (len(_BUCKETS) + 2)  # buckets.., +Inf count, sum
         for i, b in enumerate(_BUCKETS):
             if seconds <= b:
                 h[i] += 1
@@ -40,22 +41,24 @@ class Metrics:
 
     def render(self, server: "APIServer | None" = None) -> str:
         out: list[str] = [
-            "# HELP apiserver_request_total Counter of apiserver requests broken out by verb, resource and code.",
+            "# HELP apiserver_request_total Counter of apiserver requests broken out for each verb, dry run value, "
+            "group, version, resource, scope, component, and HTTP response code.",
             "# TYPE apiserver_request_total counter",
         ]
-        for (verb, res, code), n in sorted(self._count.items()):
-            out.append(f'apiserver_request_total{{verb="{verb}",resource="{res}",code="{code}"}} {n}')
+        for (labels, code), n in sorted(self._count.items()):
+            out.append(f'apiserver_request_total{{code="{code}",{_render(labels)}}} {n}')
         out += [
-            "# HELP apiserver_request_duration_seconds Response latency distribution in seconds.",
+            "# HELP apiserver_request_duration_seconds Response latency distribution in seconds for each verb, dry run "
+            "value, group, version, resource, subresource, scope and component.",
             "# TYPE apiserver_request_duration_seconds histogram",
         ]
-        for (verb, res), h in sorted(self._hist.items()):
-            labels = f'verb="{verb}",resource="{res}"'
+        for labels, h in sorted(self._hist.items()):
+            text = _render(labels)
             for i, b in enumerate(_BUCKETS):
-                out.append(f'apiserver_request_duration_seconds_bucket{{{labels},le="{b}"}} {int(h[i])}')
-            out.append(f'apiserver_request_duration_seconds_bucket{{{labels},le="+Inf"}} {int(h[len(_BUCKETS)])}')
-            out.append(f"apiserver_request_duration_seconds_sum{{{labels}}} {h[len(_BUCKETS) + 1]:.6f}")
-            out.append(f"apiserver_request_duration_seconds_count{{{labels}}} {int(h[len(_BUCKETS)])}")
+                out.append(f'apiserver_request_duration_seconds_bucket{{{text},le="{b}"}} {int(h[i])}')
+            out.append(f'apiserver_request_duration_seconds_bucket{{{text},le="+Inf"}} {int(h[len(_BUCKETS)])}')
+            out.append(f"apiserver_request_duration_seconds_sum{{{text}}} {h[len(_BUCKETS) + 1]:.6f}")
+            out.append(f"apiserver_request_duration_seconds_count{{{text}}} {int(h[len(_BUCKETS)])}")
         if server is not None:
             out += ["# HELP apiserver_storage_objects Number of stored objects per resource.",
                     "# TYPE apiserver_storage_objects gauge"]
@@ -68,6 +71,50 @@ class Metrics:
                 "# HELP process_start_time_seconds Start time of the process since unix epoch in seconds.",
                 "# TYPE process_start_time_seconds gauge", f"process_start_time_seconds {self._started:.3f}"]
         return "\n".join(out) + "\n"
+
+
+# upstream's label values: the HTTP method, GET split into GET and LIST, WATCH, APPLY and CONNECT told apart
+_VERBS = frozenset({"APPLY", "CONNECT", "CREATE", "DELETE", "DELETECOLLECTION", "GET", "LIST", "PATCH", "POST",
+                    "PROXY", "PUT", "UPDATE", "WATCH", "WATCHLIST", "HEAD", "OPTIONS"})
+_CONNECT_SUBRESOURCES = frozenset({"exec", "attach", "portforward", "proxy"})
+_APPLY = "application/apply-patch+yaml"
+# label order of a key: verb, dry_run, group, version, resource, subresource, scope
+_LABEL_NAMES = ("verb", "dry_run", "group", "version", "resource", "subresource", "scope")
+
+
+def request_labels(method: str, info: Any, query: Any, content_type: str) -> tuple[str, ...]:
+    """The labels upstream's apiserver_request_total gives a request (``info`` its RequestInfo): scope ``resource``
+    for a named object or a create, ``namespace``, ``cluster`` or empty; verb the HTTP method with GET/HEAD of a
+    collection as LIST, watches as WATCH, apply patches as APPLY, exec/attach/portforward/proxy as CONNECT."""
+    if info.is_resource and (info.name or info.verb == "create"):
+        scope = "resource"
+    elif info.namespace:
+        scope = "namespace"
+    elif info.is_resource:
+        scope = "cluster"
+    else:
+        scope = ""
+    verb = method.upper()
+    if verb in ("GET", "HEAD") and scope not in ("resource", ""):
+        verb = "LIST"
+    if info.is_resource and info.verb in ("watch", "watchlist"):
+        verb = "WATCH"
+    elif verb == "PATCH" and content_type.split(";")[0].strip().lower() == _APPLY:
+        verb = "APPLY"
+    elif info.is_resource and info.subresource in _CONNECT_SUBRESOURCES:
+        verb = "CONNECT"
+    if verb not in _VERBS:
+        verb = "other"
+    dry_run = ",".join(sorted(set(query.getall("dryRun", [])))) if hasattr(query, "getall") else ""
+    if not info.is_resource:
+        return (verb, dry_run, "", "", "", "", "")
+    return (verb, dry_run, info.group, info.version, info.resource, info.subresource, scope)
+
+
+def _render(labels: tuple[str, ...]) -> str:
+    named = dict(zip(_LABEL_NAMES, labels))
+    named["component"] = "apiserver"
+    return ",".join(f'{k}="{named[k]}"' for k in sorted(named))
 
 
 def _rss_bytes() -> int:

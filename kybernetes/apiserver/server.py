@@ -29,7 +29,7 @@ from .allocation import ServiceAllocator
 from .authn import PUBLIC_PATHS, Authenticator
 from .handlers import ResourceAPI
 from .podlogs import KubeletClientConfig
-from .metrics import Metrics
+from .metrics import Metrics, request_labels
 from .negotiation import json_response, path_not_found, status_response
 from .registry import Registry
 from .requestinfo import parse_request_info
@@ -191,8 +191,7 @@ class APIServer:
     async def dispatch(self, request: web.BaseRequest) -> web.StreamResponse:
         start = time.perf_counter()
         path = request.path
-        verb = request.method
-        resource = ""
+        labels = (request.method.upper(), "", "", "", "", "", "")
         code = 500
         try:
             if path in ("/healthz", "/livez", "/readyz") or path.startswith(("/healthz/", "/livez/", "/readyz/")):
@@ -206,9 +205,8 @@ class APIServer:
                 code = 401
                 return status_response(errors.unauthorized())
             ri = parse_request_info(request.method, path, request.query.get("watch", "").lower() in ("true", "1"))
+            labels = request_labels(request.method, ri, request.query, request.headers.get("Content-Type", ""))
             if ri.is_resource:
-                verb = ri.verb
-                resource = ri.resource
                 resp = await self.api.handle(request, ri)
             else:
                 resp = await self._non_resource(request, path)
@@ -225,7 +223,7 @@ class APIServer:
             code = 500
             return status_response(errors.internal_error(f"{type(e).__name__}: {e}"))
         finally:
-            self.metrics.observe(verb, resource, code, time.perf_counter() - start)
+            self.metrics.observe(labels, code, time.perf_counter() - start)
 
     async def _non_resource(self, request: web.BaseRequest, path: str) -> web.StreamResponse:
         if request.method not in ("GET", "HEAD"):
