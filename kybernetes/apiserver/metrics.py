@@ -9,9 +9,12 @@ from __future__ import annotations
 import resource as _resource
 import time
 from collections import defaultdict
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from multidict import MultiMapping
+
+    from .requestinfo import RequestInfo
     from .server import APIServer
 
 __all__ = ["Metrics", "request_labels"]
@@ -82,7 +85,7 @@ _APPLY = "application/apply-patch+yaml"
 _LABEL_NAMES = ("verb", "dry_run", "group", "version", "resource", "subresource", "scope")
 
 
-def request_labels(method: str, info: Any, query: Any, content_type: str) -> tuple[str, ...]:
+def request_labels(method: str, info: RequestInfo, query: MultiMapping[str], content_type: str) -> tuple[str, ...]:
     """The labels upstream's apiserver_request_total gives a request (``info`` its RequestInfo): scope ``resource``
     for a named object or a create, ``namespace``, ``cluster`` or empty; verb the HTTP method with GET/HEAD of a
     collection as LIST, watches as WATCH, apply patches as APPLY, exec/attach/portforward/proxy as CONNECT."""
@@ -105,7 +108,7 @@ def request_labels(method: str, info: Any, query: Any, content_type: str) -> tup
         verb = "CONNECT"
     if verb not in _VERBS:
         verb = "other"
-    dry_run = ",".join(sorted(set(query.getall("dryRun", [])))) if hasattr(query, "getall") else ""
+    dry_run = ",".join(sorted(set(query.getall("dryRun", []))))
     if not info.is_resource:
         return (verb, dry_run, "", "", "", "", "")
     return (verb, dry_run, info.group, info.version, info.resource, info.subresource, scope)

@@ -37,8 +37,6 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any
 
-import aiohttp
-
 from kybernetes.client.informer import Informer
 from kybernetes.client.rest import RESTClient, resource_path, user_agent
 from kybernetes.client.workqueue import SHUTDOWN, WorkQueue
@@ -133,10 +131,7 @@ class SimulatedNodes:
         self.taints = list(taints or [])
         self.ready_delay = ready_delay
         self.run_seconds = run_seconds
-        self.lease_interval = lease_interval
-        self.status_interval = status_interval
         self.workers = workers
-        self.heartbeat_parallelism = heartbeat_parallelism
         self.dual_stack = dual_stack
         self.node_names = [f"{name_prefix}{i}" for i in range(count)]
         self._node_index = {name: i for i, name in enumerate(self.node_names)}
@@ -217,15 +212,14 @@ class SimulatedNodes:
         # Status is reset on create by the server's strategy; post it through the status subresource.
         await self.client.patch(resource_path("", "v1", "nodes", name=name, subresource="status"),
                                 {"status": self.node_status(name)})
-        created = False
         if uid:  # a new node: create its Lease straight away (one request instead of a 404 and three more)
             try:
                 await self._create_lease(name, uid)
-                created = True
             except StatusError as e:
                 if e.code != 409:
                     raise
-        if not created:
+                uid = ""  # the Lease is there already: renew it
+        if not uid:
             await self._renew_lease(name)
         # from now on the node renews its Lease and re-posts its status on its own schedule
         self._leases.add(name)
