@@ -327,11 +327,8 @@ class SchedulerCache:
                         continue
                     c = ni.clone()
                 lst.append(c)
-            snap.node_info_list = lst
-            snap.node_info_map = {c.name: c for c in lst}
-            snap.arrays = None  # rebuilt on first use
+            snap.set_nodes(lst)  # arrays and label index rebuilt on first use
             self._snap_pos = {c.name: i for i, c in enumerate(lst)}
-            snap.refresh_affinity_lists()
             self._tree_changed = False
         else:
             lst = snap.node_info_list
@@ -347,6 +344,7 @@ class SchedulerCache:
                 old = lst[i]
                 lst[i] = c
                 smap[name] = c
+                snap.replace_node(old, c)
                 if arrays is not None:
                     arrays.set(i, c)
                 if c.pods_with_affinity or old.pods_with_affinity:

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import functools
 import itertools
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from kybernetes.machinery import quantity
@@ -364,6 +366,29 @@ class NodeInfo:
         return f"NodeInfo({self.name}, pods={len(self.pods)})"
 
 
+_NO_PODS: Mapping[str, list[PodInfo]] = MappingProxyType({})
+
+
+def _index_pod(idx: dict[tuple[str, str, str], dict[str, list[PodInfo]]], node: str, p: PodInfo) -> None:
+    ns = p.namespace
+    for k, v in p.labels.items():
+        idx.setdefault((ns, k, v), {}).setdefault(node, []).append(p)
+
+
+def _unindex_pod(idx: dict[tuple[str, str, str], dict[str, list[PodInfo]]], node: str, p: PodInfo) -> None:
+    ns = p.namespace
+    for k, v in p.labels.items():
+        by_node = idx.get((ns, k, v))
+        pods = by_node.get(node) if by_node is not None else None
+        if not pods:
+            continue
+        pods[:] = [q for q in pods if q is not p]
+        if not pods:
+            del by_node[node]  # type: ignore[union-attr]
+            if not by_node:
+                del idx[(ns, k, v)]
+
+
 class Snapshot:
     """The nodes one scheduling cycle sees: ``node_info_list`` (stable order) and ``get(name)``.
 
@@ -374,7 +399,7 @@ class Snapshot:
     """
 
     __slots__ = ("node_info_list", "node_info_map", "have_pods_with_affinity", "have_pods_with_required_anti_affinity",
-                 "generation", "arrays")
+                 "generation", "arrays", "_label_index")
 
     def __init__(self, nodes: list[NodeInfo] | None = None) -> None:
         self.node_info_list: list[NodeInfo] = []
@@ -383,6 +408,7 @@ class Snapshot:
         self.have_pods_with_required_anti_affinity: list[NodeInfo] = []
         self.generation = 0
         self.arrays: NodeArrays | None = None
+        self._label_index: dict[tuple[str, str, str], dict[str, list[PodInfo]]] | None = None
         if nodes is not None:
             self.set_nodes(nodes)
 
@@ -390,7 +416,40 @@ class Snapshot:
         self.node_info_list = [n for n in nodes if n.node is not None]
         self.node_info_map = {n.name: n for n in self.node_info_list}
         self.arrays = None
+        self._label_index = None
         self.refresh_affinity_lists()
+
+    def pods_labelled(self, namespace: str, key: str, value: str) -> Mapping[str, list[PodInfo]]:
+        """Node name -> the pods of ``namespace`` on that node whose label ``key`` is ``value`` (nodes without
+        such pods left out). Counting the pods a selector matches then looks at the pods carrying one of its
+        labels instead of at every node. Built on first use, then kept by :meth:`replace_node`."""
+        idx = self._label_index
+        if idx is None:
+            idx = {}
+            for ni in self.node_info_list:
+                for p in ni.pods:
+                    _index_pod(idx, ni.name, p)
+            self._label_index = idx
+        return idx.get((namespace, key, value), _NO_PODS)
+
+    def replace_node(self, old: NodeInfo, new: NodeInfo) -> None:
+        """Keep the label index (when built) right after ``new`` took the place of ``old`` (same node name):
+        only the pods that differ are re-indexed (an updated pod is a new PodInfo)."""
+        idx = self._label_index
+        if idx is None:
+            return
+        if old.name != new.name:
+            self._label_index = None
+            return
+        before = {id(p): p for p in old.pods}
+        after = {id(p): p for p in new.pods}
+        name = new.name
+        for i, p in before.items():
+            if i not in after:
+                _unindex_pod(idx, name, p)
+        for i, p in after.items():
+            if i not in before:
+                _index_pod(idx, name, p)
 
     def node_arrays(self) -> NodeArrays:
         """The nodes' numbers as arrays, aligned with ``node_info_list`` (built now when missing)."""

@@ -49,7 +49,7 @@ from kybernetes.scheduler.framework import (
     MAX_NODE_SCORE, ActionType, ClusterEvent, CycleState, Handle, NodeScore, Plugin, PreFilterResult, Status,
     error, skip, success, unresolvable, unschedulable,
 )
-from kybernetes.scheduler.nodeinfo import NodeInfo, PodInfo
+from kybernetes.scheduler.nodeinfo import NodeInfo, PodInfo, Snapshot
 
 __all__ = ["NAME", "PodTopologySpread", "new", "Constraint", "SelectorLookup", "default_selector",
            "informer_selector_lookup", "ERR_REASON_CONSTRAINTS_NOT_MATCH", "ERR_REASON_NODE_LABEL_NOT_MATCH",
@@ -171,6 +171,24 @@ def _count_matching(node_info: NodeInfo, selector: Selector, namespace: str,
         if selector.matches(p.labels):
             n += 1
     return n
+
+
+def _matching_by_node(snapshot: Snapshot | None, selector: Selector, namespace: str,
+                      indexed: tuple[str, str] | None) -> dict[str, int] | None:
+    """:func:`_count_matching` for every node of ``snapshot`` at once: node name -> count, nodes without a
+    matching pod left out. Only the pods carrying the selector's ``indexed`` label are looked at (the snapshot's
+    label index); None without one (or without a snapshot): then count node by node."""
+    if indexed is None or snapshot is None:
+        return None
+    out: dict[str, int] = {}
+    for node, pods in snapshot.pods_labelled(namespace, indexed[0], indexed[1]).items():
+        n = 0
+        for p in pods:
+            if not (p.pod.get("metadata") or {}).get("deletionTimestamp") and selector.matches(p.labels):
+                n += 1
+        if n:
+            out[node] = n
+    return out
 
 
 def _always_true() -> bool:
@@ -424,7 +442,9 @@ class PodTopologySpread(Plugin):
         ns = pod_info.namespace
         affinity_of = _AffinityCache.for_pod(pod)
         indexed = [_indexed_label(c.selector) for c in constraints]
-        for ni in self._snapshot_nodes():
+        snapshot = self._snapshot()
+        by_node = [_matching_by_node(snapshot, c.selector, ns, ix) for c, ix in zip(constraints, indexed)]
+        for ni in snapshot.node_info_list:
             labels = ni.labels
             if not _node_has_all_keys(labels, constraints):
                 continue
@@ -434,7 +454,9 @@ class PodTopologySpread(Plugin):
                     continue
                 value = labels[c.topology_key]
                 counts = s.counts[i]
-                counts[value] = counts.get(value, 0) + _count_matching(ni, c.selector, ns, indexed[i])
+                m = by_node[i]
+                n = m.get(ni.name, 0) if m is not None else _count_matching(ni, c.selector, ns, indexed[i])
+                counts[value] = counts.get(value, 0) + n
         for i, counts in enumerate(s.counts):
             paths = s.paths[i]
             for value, num in counts.items():
@@ -442,10 +464,10 @@ class PodTopologySpread(Plugin):
         state.write(PRE_FILTER_STATE_KEY, s)
         return None, success()
 
-    def _snapshot_nodes(self) -> list[NodeInfo]:
+    def _snapshot(self) -> Snapshot:
         if self.handle is None:
             raise RuntimeError(f"{NAME} needs a framework handle with a snapshot")
-        return self.handle.snapshot.node_info_list
+        return self.handle.snapshot
 
     def _pre_filter_state(self, state: CycleState) -> _PreFilterState | None:
         s = state.get(PRE_FILTER_STATE_KEY)
@@ -506,7 +528,8 @@ class PodTopologySpread(Plugin):
 
     def pre_score(self, state: CycleState, pod_info: PodInfo, nodes: list[NodeInfo]) -> Status:
         """Count matching pods per domain of every soft constraint over all nodes; SKIP when there are none."""
-        all_nodes = self._snapshot_nodes()
+        snapshot = self._snapshot()
+        all_nodes = snapshot.node_info_list
         if not nodes or not all_nodes:
             return skip()
         try:
@@ -532,22 +555,35 @@ class PodTopologySpread(Plugin):
         for i, c in enumerate(constraints):
             size = len(nodes) - len(ignored) if c.topology_key == LABEL_HOSTNAME else len(counts[i])
             weights.append(math.log(size + 2))
-        pod = pod_info.pod
-        ns = pod_info.namespace
-        affinity_of = _AffinityCache.for_pod(pod)
-        indexed = [_indexed_label(c.selector) for c in constraints]
-        for ni in all_nodes:
-            labels = ni.labels
-            if require_all and not _node_has_all_keys(labels, constraints):
-                continue
-            affinity = affinity_of(ni)
-            for i, c in enumerate(constraints):
-                # a node without the key counts for no domain (upstream skips it; hostname counts come in Score)
-                value = labels.get(c.topology_key)
-                domain_counts = counts[i]
-                if value is None or value not in domain_counts or not c.includes_node(pod, ni, affinity):
+        # Count the matching pods of every domain (hostname counts come in Score). Only constraints with domains
+        # count; with the selectors' pods looked up by label, only the nodes holding such pods are visited (the
+        # others add 0).
+        active = [i for i, c in enumerate(constraints) if c.topology_key != LABEL_HOSTNAME and counts[i]]
+        if active:
+            pod = pod_info.pod
+            ns = pod_info.namespace
+            affinity_of = _AffinityCache.for_pod(pod)
+            by_node = {i: _matching_by_node(snapshot, constraints[i].selector, ns,
+                                            _indexed_label(constraints[i].selector)) for i in active}
+            visit: Iterable[NodeInfo] = all_nodes
+            if all(m is not None for m in by_node.values()):
+                names = {name for m in by_node.values() if m is not None for name in m}
+                visit = [ni for ni in (snapshot.get(n) for n in names) if ni is not None]
+            for ni in visit:
+                labels = ni.labels
+                if require_all and not _node_has_all_keys(labels, constraints):
                     continue
-                domain_counts[value] += _count_matching(ni, c.selector, ns, indexed[i])
+                affinity = affinity_of(ni)
+                for i in active:
+                    c = constraints[i]
+                    # a node without the key counts for no domain (upstream skips it)
+                    value = labels.get(c.topology_key)
+                    domain_counts = counts[i]
+                    if value is None or value not in domain_counts or not c.includes_node(pod, ni, affinity):
+                        continue
+                    m = by_node[i]
+                    domain_counts[value] += m.get(ni.name, 0) if m is not None else \
+                        _count_matching(ni, c.selector, ns, _indexed_label(c.selector))
         state.write(PRE_SCORE_STATE_KEY, _PreScoreState(constraints, ignored, counts, weights))
         return success()
 
@@ -581,21 +617,35 @@ class PodTopologySpread(Plugin):
         s = self._pre_score_state(state)
         ns = pod_info.namespace
         ignored = s.ignored_nodes
-        per = [(c.topology_key, c.topology_key == LABEL_HOSTNAME, s.counts[i], s.weights[i], c.max_skew - 1,
-                c.selector, _indexed_label(c.selector)) for i, c in enumerate(s.constraints)]
+        snapshot = self.handle.snapshot if self.handle is not None else None
+        in_snapshot = snapshot.node_info_map if snapshot is not None else {}
+        per = []
+        for i, c in enumerate(s.constraints):
+            by_host = c.topology_key == LABEL_HOSTNAME
+            indexed = _indexed_label(c.selector)
+            # per-host counts for all nodes at once; a node that is not the snapshot's own is counted by itself
+            host = _matching_by_node(snapshot, c.selector, ns, indexed) if by_host else None
+            per.append((c.topology_key, by_host, s.counts[i], s.weights[i], c.max_skew - 1, c.selector, indexed,
+                        host))
         floor = math.floor
         out: list[int] = []
         for ni in nodes:
-            if ni.name in ignored:
+            name = ni.name
+            if name in ignored:
                 out.append(0)
                 continue
             labels = ni.labels
             total = 0.0
-            for key, by_host, counts, weight, extra, selector, indexed in per:
+            for key, by_host, counts, weight, extra, selector, indexed, host in per:
                 value = labels.get(key)
                 if value is None:
                     continue
-                cnt = _count_matching(ni, selector, ns, indexed) if by_host else counts.get(value, 0)
+                if not by_host:
+                    cnt = counts.get(value, 0)
+                elif host is not None and in_snapshot.get(name) is ni:
+                    cnt = host.get(name, 0)
+                else:
+                    cnt = _count_matching(ni, selector, ns, indexed)
                 total += cnt * weight + extra
             out.append(floor(total + 0.5))
         return out

@@ -189,3 +189,56 @@ def test_zone_key():
     assert zone_key(node("x")) == ""
     assert zone_key(node("x", labels={"topology.kubernetes.io/region": "r", "topology.kubernetes.io/zone": "z"})) \
         == "r:\x00:z"
+
+
+def _labelled_by_scan(snap, ns, key, value):
+    out = {}
+    for ni in snap.node_info_list:
+        pods = [p for p in ni.pods if p.namespace == ns and p.labels.get(key) == value]
+        if pods:
+            out[ni.name] = sorted(p.key for p in pods)
+    return out
+
+
+def test_snapshot_label_index_follows_every_change():
+    """The snapshot's pods-by-label index, built once and then kept through incremental updates (adds, label
+    changes, moves, removals, assumptions and their expiry, node removal and addition), always equals a scan
+    of the nodes' pods."""
+    import random
+    rnd = random.Random(7)
+    c = SchedulerCache()
+    names = [f"n{i}" for i in range(6)]
+    for n in names:
+        c.add_node(node(n))
+    snap = Snapshot()
+    c.update_snapshot(snap)
+    assert snap.pods_labelled("ns", "app", "a") == {}  # index built now, on the empty cluster
+    live: dict[str, dict] = {}
+    queries = [("ns", "app", "a"), ("ns", "app", "b"), ("ns", "tier", "x"), ("other", "app", "a")]
+    for step in range(400):
+        op = rnd.random()
+        name = f"p{rnd.randrange(40)}"
+        labels = {"app": rnd.choice("ab"), **({"tier": "x"} if rnd.random() < 0.5 else {})}
+        if op < 0.45 and name not in live:
+            p = pod(name, rnd.choice(names), labels=labels)
+            if rnd.random() < 0.3:  # assumed by the scheduler first, then confirmed by the informer
+                c.assume_pod(PodInfo(p), p["spec"]["nodeName"])
+            c.add_pod(p)
+            live[name] = p
+        elif op < 0.7 and name in live:  # labels change (and sometimes only the status)
+            new = pod(name, live[name]["spec"]["nodeName"], labels=labels if rnd.random() < 0.7 else
+                      live[name]["metadata"]["labels"])
+            new["status"]["podIP"] = f"10.0.0.{step % 250}"
+            c.update_pod(live[name], new)
+            live[name] = new
+        elif op < 0.9 and name in live:
+            c.remove_pod(live.pop(name))
+        elif op < 0.95:  # a node leaves and comes back (the whole list is rebuilt)
+            n = rnd.choice(names)
+            c.remove_node(node(n))
+            c.add_node(node(n))
+        if rnd.random() < 0.8:
+            c.update_snapshot(snap)
+            for q in queries:
+                got = {k: sorted(p.key for p in v) for k, v in snap.pods_labelled(*q).items()}
+                assert got == _labelled_by_scan(snap, *q), (step, q)

@@ -11,7 +11,8 @@ from kybernetes.machinery.labels import selector_from_set
 from kybernetes.scheduler.framework import Code, CycleState, NodeScore
 from kybernetes.scheduler.nodeinfo import NodeInfo, PodInfo, Snapshot
 from kybernetes.scheduler.plugins.podtopologyspread import (
-    ERR_REASON_CONSTRAINTS_NOT_MATCH, ERR_REASON_NODE_LABEL_NOT_MATCH, NAME, PodTopologySpread, default_selector,
+    ERR_REASON_CONSTRAINTS_NOT_MATCH, ERR_REASON_NODE_LABEL_NOT_MATCH, NAME, PRE_SCORE_STATE_KEY, PodTopologySpread,
+    default_selector,
 )
 
 ZONE = "topology.kubernetes.io/zone"
@@ -404,3 +405,20 @@ def test_bulk_scores_equal_per_node_scores(seed: int) -> None:
         want = [plugin.score(state, incoming, ni) for ni in snap.node_info_list]
         assert plugin.score_nodes(state, incoming, snap.node_info_list) == want
         assert any(want)
+        # PreScore's per-zone counts (taken from the snapshot's label index) equal a scan of every node's pods
+        ps = state.read(PRE_SCORE_STATE_KEY)
+        for c, counts in zip(ps.constraints, ps.counts):
+            if c.topology_key != ZONE:
+                continue
+            scan: dict[str, int] = {}
+            for ni in snap.node_info_list:
+                zone = ni.labels.get(ZONE)
+                if ni.name in ps.ignored_nodes:
+                    continue
+                if zone is None:  # with the system defaults, a node without a zone is in the "" domain, counting 0
+                    scan.setdefault("", 0)
+                    continue
+                scan[zone] = scan.get(zone, 0) + sum(
+                    1 for p in ni.pods if p.namespace == "default" and c.selector.matches(p.labels)
+                    and not p.pod["metadata"].get("deletionTimestamp"))
+            assert counts == scan
