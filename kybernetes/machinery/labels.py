@@ -21,6 +21,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from kybernetes.machinery.errors import (
     FieldError,
     FieldPath,
@@ -375,14 +377,40 @@ def selector_from_set(labels: Mapping[str, str] | None) -> Selector:
 _EXPRESSION_OPERATORS = {"In": IN, "NotIn": NOT_IN, "Exists": EXISTS, "DoesNotExist": DOES_NOT_EXIST}
 
 
+_FROM_DICT: dict[bytes, Selector | ValueError] = {}
+_FROM_DICT_MAX = 4096
+
+
 def selector_from_dict(label_selector: Mapping[str, Any] | None) -> Selector:
     """Convert a ``metav1.LabelSelector`` object (upstream LabelSelectorAsSelector).
 
     ``None`` selects nothing; no ``matchLabels`` and no ``matchExpressions`` selects everything. Raises
     ``ValueError`` with upstream's message for bad keys, values or operators.
+
+    Remembered by content (selectors are immutable): controllers convert the same few selectors for every
+    object they look at, and validating each key and value is most of the cost.
     """
     if label_selector is None:
         return _NOTHING
+    try:
+        key = orjson.dumps(label_selector)  # insertion order kept: the first bad entry is the one reported
+    except TypeError:
+        return _selector_from_dict(label_selector)
+    hit = _FROM_DICT.get(key)
+    if hit is None:
+        try:
+            hit = _selector_from_dict(label_selector)
+        except ValueError as e:
+            hit = e
+        if len(_FROM_DICT) >= _FROM_DICT_MAX:
+            _FROM_DICT.clear()
+        _FROM_DICT[key] = hit
+    if isinstance(hit, ValueError):
+        raise type(hit)(*hit.args)
+    return hit
+
+
+def _selector_from_dict(label_selector: Mapping[str, Any]) -> Selector:
     match_labels = label_selector.get("matchLabels") or {}
     expressions = label_selector.get("matchExpressions") or []
     if not match_labels and not expressions:

@@ -377,3 +377,18 @@ VALUE_CASES = [
 @pytest.mark.parametrize(("value", "errs"), VALUE_CASES)
 def test_validate_label_value(value: str, errs: list[str]) -> None:
     assert validate_label_value(value) == errs
+
+
+def test_selector_from_dict_remembers_by_content_and_keeps_raising():
+    d = {"matchLabels": {"app": "web"}}
+    first = selector_from_dict(d)
+    assert selector_from_dict({"matchLabels": {"app": "web"}}) is first  # same content: the same Selector
+    d["matchLabels"]["app"] = "db"  # the caller's dict changed: its new content is converted
+    assert selector_from_dict(d).matches({"app": "db"}) and not selector_from_dict(d).matches({"app": "web"})
+    bad = {"matchLabels": {"a b": "x"}}
+    for _ in range(2):  # a remembered error is raised again, every time
+        with pytest.raises(ValueError, match='key: Invalid value: "a b"'):
+            selector_from_dict(bad)
+    # the first bad entry (in the object's order) is the one reported, as without the memo
+    with pytest.raises(ValueError, match='"c d"'):
+        selector_from_dict({"matchLabels": {"c d": "x", "a b": "x"}})
