@@ -75,6 +75,7 @@ async def run_apiserver(args: argparse.Namespace, *, announce: bool) -> None:
         advertise_address=args.advertise_address, event_ttl=args.event_ttl,
         compaction_interval=300.0 if args.etcd_servers else 0.0,
         kubelet_client_cert=pki.kubelet_client_cert, kubelet_client_key=pki.kubelet_client_key,
+        local_socket=data_dir / "run" / "apiserver.sock",
     )
     server = APIServer(store, config)
     stop = asyncio.Event()
@@ -88,7 +89,8 @@ async def run_apiserver(args: argparse.Namespace, *, announce: bool) -> None:
         if ":" in host:
             host = f"[{host}]"
         url = f"https://{host}:{server.port}"
-        kubeconfig = write_kubeconfig(data_dir / "kubeconfig" / "admin.yaml", server=url, pki=pki)
+        kubeconfig = write_kubeconfig(data_dir / "kubeconfig" / "admin.yaml", server=url, pki=pki,
+                                      local_socket=config.local_socket)
         print(f"kybernetes: API server ready at {url} in {time.monotonic() - t0:.2f}s", flush=True)
         if announce:
             print(f"kybernetes: admin kubeconfig: {kubeconfig}", flush=True)

@@ -10,6 +10,7 @@ restart keeps every credential valid. The admin kubeconfig is written to ``<data
 from __future__ import annotations
 
 import base64
+import csv
 import datetime as dt
 import ipaddress
 import os
@@ -24,7 +25,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-__all__ = ["ClusterPKI", "ensure_pki", "write_kubeconfig"]
+from kybernetes.machinery.kubeconfig import add_local_socket
+
+__all__ = ["ClusterPKI", "ensure_pki", "write_kubeconfig", "admin_token"]
 
 _VALIDITY = dt.timedelta(days=3650)
 
@@ -217,9 +220,15 @@ def _has_ips(cert_path: Path, ips: tuple[str, ...]) -> bool:
 
 
 def write_kubeconfig(
-    path: Path, *, server: str, pki: ClusterPKI, user: str = "admin", cluster: str = "kybernetes"
+    path: Path, *, server: str, pki: ClusterPKI, user: str = "admin", cluster: str = "kybernetes",
+    local_socket: Path | None = None,
 ) -> Path:
-    """Write a kubeconfig with the CA and the admin client certificate embedded; returns ``path``."""
+    """Write a kubeconfig with the CA and the admin client certificate embedded; returns ``path``.
+
+    With ``local_socket`` (the API server's Unix socket), the cluster and the user also carry a
+    ``kybernetes.io/local-socket`` extension: the socket's path, and the admin's bearer token to present on it
+    (there is no TLS there). Kybernetes' own components then use the socket on this machine; kubectl and other
+    clients ignore extensions."""
 
     def b64(p: Path) -> str:
         return base64.b64encode(p.read_bytes()).decode()
@@ -241,6 +250,20 @@ def write_kubeconfig(
         "current-context": cluster,
         "preferences": {},
     }
+    if local_socket is not None:
+        token = admin_token(pki)
+        if token:
+            add_local_socket(config["clusters"][0]["cluster"], config["users"][0]["user"], path=str(local_socket),
+                             token=token)
     path.parent.mkdir(parents=True, exist_ok=True)
     _write_private(path, yaml.safe_dump(config, sort_keys=False).encode())
     return path
+
+
+def admin_token(pki: ClusterPKI) -> str:
+    """The bearer token of user ``admin`` in the token file ("" when there is none)."""
+    try:
+        rows = list(csv.reader(pki.token_file.read_text().splitlines()))
+    except OSError:
+        return ""
+    return next((r[0] for r in rows if len(r) > 1 and r[1] == "admin" and not r[0].startswith("#")), "")

@@ -11,8 +11,10 @@ stream (``{"type": ..., "object": ...}``) parsed from newline-delimited JSON.
 from __future__ import annotations
 
 import base64
+import ipaddress
 import os
 import ssl
+import stat
 import tempfile
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
@@ -25,6 +27,7 @@ import yaml
 from yarl import URL
 
 from kybernetes.machinery.errors import StatusError
+from kybernetes.machinery.kubeconfig import LOCAL_SOCKET_EXTENSION, extension
 
 __all__ = ["RESTClient", "resource_path", "PATCH_TYPES", "user_agent"]
 
@@ -94,8 +97,11 @@ class RESTClient:
     """An API server connection.  Safe to use from many tasks of one event loop; call :meth:`close` when done."""
 
     def __init__(self, server: str, *, ssl_context: ssl.SSLContext | None = None, token: str = "",
-                 timeout: float = 30.0, user_agent: str = DEFAULT_USER_AGENT) -> None:
+                 timeout: float = 30.0, user_agent: str = DEFAULT_USER_AGENT, unix_socket: str = "") -> None:
+        """``unix_socket``: reach the server over this local socket (plain HTTP; ``server`` then only names the
+        host in requests)."""
         self.server = server.rstrip("/")
+        self.unix_socket = unix_socket
         self._ssl = ssl_context
         self._headers = {"Accept": "application/json", "User-Agent": user_agent}
         if token:
@@ -104,11 +110,25 @@ class RESTClient:
         self._request_timeout = aiohttp.ClientTimeout(total=timeout)
         self._session: aiohttp.ClientSession | None = None
 
+    def derived(self, *, accept: str) -> RESTClient:
+        """A new client for the same server and credentials that sends ``Accept: accept``. It has its own
+        connection pool: the caller closes it."""
+        client = RESTClient(self.server, ssl_context=self._ssl, timeout=self._timeout,
+                            unix_socket=self.unix_socket)
+        client._headers = {**self._headers, "Accept": accept}
+        return client
+
     @classmethod
     def from_kubeconfig(cls, path: str | os.PathLike[str], *, context: str = "",
-                        user_agent: str = DEFAULT_USER_AGENT) -> RESTClient:
+                        user_agent: str = DEFAULT_USER_AGENT, local_socket: bool = True) -> RESTClient:
         """Read a kubeconfig (its current context unless ``context`` is given): server, CA (data or file),
-        client certificate/key (data or file) or bearer token (or tokenFile).  Raises ValueError if incomplete."""
+        client certificate/key (data or file) or bearer token (or tokenFile).  Raises ValueError if incomplete.
+
+        With ``local_socket``, a cluster whose ``kybernetes.io/local-socket`` extension names a Unix socket that
+        exists here, and whose user's extension of that name carries a token, is reached over that socket (the
+        API server's local listener: no TLS, so a third less CPU per request on both ends). The server must then
+        be a loopback address: the socket stands in for the same machine's TLS port. kubectl and other clients
+        ignore the extensions and use ``server``."""
         path = Path(path)
         cfg = yaml.safe_load(path.read_text()) or {}
         ctx_name = context or cfg.get("current-context") or ""
@@ -135,6 +155,11 @@ class RESTClient:
         server = cluster.get("server") or ""
         if not server:
             raise ValueError(f"kubeconfig {path}: cluster has no server")
+        if local_socket:
+            sock = str(extension(cluster, LOCAL_SOCKET_EXTENSION).get("path") or "")
+            sock_token = str(extension(user, LOCAL_SOCKET_EXTENSION).get("token") or "")
+            if sock and sock_token and _is_loopback(server) and _is_socket(sock):
+                return cls("http://localhost", token=sock_token, user_agent=user_agent, unix_socket=sock)
         if server.startswith("https"):
             ca = material("certificate-authority-data", "certificate-authority", cluster)
             if cluster.get("insecure-skip-tls-verify"):
@@ -156,7 +181,11 @@ class RESTClient:
 
     def _get_session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
-            connector = aiohttp.TCPConnector(ssl=self._ssl if self._ssl is not None else False, limit=100)
+            connector: aiohttp.BaseConnector
+            if self.unix_socket:
+                connector = aiohttp.UnixConnector(path=self.unix_socket, limit=100)
+            else:
+                connector = aiohttp.TCPConnector(ssl=self._ssl if self._ssl is not None else False, limit=100)
             self._session = aiohttp.ClientSession(connector=connector, headers=self._headers,
                                                   json_serialize=lambda o: orjson.dumps(o).decode())
         return self._session
@@ -243,6 +272,23 @@ class RESTClient:
                 buf = buf[start:] if start < len(buf) else b""
             if buf.strip():
                 yield orjson.loads(buf)
+
+
+def _is_loopback(server: str) -> bool:
+    host = URL(server).host or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _is_socket(path: str) -> bool:
+    try:
+        return stat.S_ISSOCK(os.stat(path).st_mode)
+    except OSError:
+        return False
 
 
 def _load_cert_chain(ctx: ssl.SSLContext, cert: bytes, key: bytes) -> None:

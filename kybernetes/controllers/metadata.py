@@ -25,11 +25,8 @@ PARTIAL_OBJECT_METADATA_ACCEPT = "application/json;as=PartialObjectMetadata;g=me
 
 def metadata_client(base: RESTClient) -> RESTClient:
     """A new client for ``base``'s server and credentials that asks for PartialObjectMetadata answers.  It has
-    its own connection pool: the caller closes it.  (RESTClient offers no per-request Accept header, so the
-    connection settings are copied from ``base``.)"""
-    client = RESTClient(base.server, ssl_context=base._ssl, timeout=base._timeout)  # noqa: SLF001
-    client._headers = {**base._headers, "Accept": PARTIAL_OBJECT_METADATA_ACCEPT}  # noqa: SLF001
-    return client
+    its own connection pool: the caller closes it."""
+    return base.derived(accept=PARTIAL_OBJECT_METADATA_ACCEPT)
 
 
 def to_metadata(obj: dict[str, Any], api_version: str, kind: str) -> dict[str, Any]:
