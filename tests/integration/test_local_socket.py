@@ -17,6 +17,7 @@ import aiohttp
 import yaml
 
 from kybernetes.client.rest import RESTClient
+from kybernetes.controllers.metadata import metadata_client
 from kybernetes.machinery.errors import StatusError
 from kybernetes.machinery.kubeconfig import LOCAL_SOCKET_EXTENSION, extension
 from tests.conftest import Cluster, start_cluster
@@ -66,7 +67,6 @@ def test_components_reach_the_server_over_the_socket(cluster: Cluster, tmp_path:
             assert await _raw_get(sock, "/api/v1/namespaces", token) == 200
             assert await _raw_get(sock, "/readyz") == 200
             # a metadata client made from it keeps the socket
-            from kybernetes.controllers.metadata import metadata_client
             meta = metadata_client(client)
             try:
                 assert meta.unix_socket == str(sock)
