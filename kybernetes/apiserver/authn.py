@@ -14,7 +14,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-__all__ = ["UserInfo", "Authenticator", "PUBLIC_PATHS"]
+__all__ = ["UserInfo", "Authenticator", "PUBLIC_PATHS", "read_token_file"]
 
 PUBLIC_PATHS = frozenset({"/healthz", "/livez", "/readyz", "/version"})
 
@@ -39,15 +39,7 @@ class Authenticator:
             self.load_tokens(token_file)
 
     def load_tokens(self, path: Path) -> None:
-        tokens: dict[str, UserInfo] = {}
-        with path.open(newline="") as f:
-            for row in csv.reader(f):
-                if len(row) < 2 or row[0].startswith("#"):
-                    continue
-                groups = tuple(g for g in (row[3].split(",") if len(row) > 3 else []) if g)
-                tokens[row[0]] = UserInfo(name=row[1], uid=row[2] if len(row) > 2 else "",
-                                          groups=groups + ("system:authenticated",))
-        self._tokens = tokens
+        self._tokens = read_token_file(path)
 
     def authenticate(self, request: web.BaseRequest) -> UserInfo | None:
         """The user of ``request``, or None when it carries no valid credential."""
@@ -88,3 +80,17 @@ class Authenticator:
         if not cn:
             return None
         return UserInfo(name=cn, groups=tuple(orgs) + ("system:authenticated",))
+
+
+def read_token_file(path: Path) -> dict[str, UserInfo]:
+    """A static token file (``token,user,uid,"group1,group2"`` per line, ``#`` comments): token -> user.
+    Raises OSError when it cannot be read."""
+    tokens: dict[str, UserInfo] = {}
+    with path.open(newline="") as f:
+        for row in csv.reader(f):
+            if len(row) < 2 or row[0].startswith("#"):
+                continue
+            groups = tuple(g for g in (row[3].split(",") if len(row) > 3 else []) if g)
+            tokens[row[0]] = UserInfo(name=row[1], uid=row[2] if len(row) > 2 else "",
+                                      groups=groups + ("system:authenticated",))
+    return tokens

@@ -10,7 +10,6 @@ restart keeps every credential valid. The admin kubeconfig is written to ``<data
 from __future__ import annotations
 
 import base64
-import csv
 import datetime as dt
 import ipaddress
 import os
@@ -26,6 +25,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from kybernetes.machinery.kubeconfig import add_local_socket
+
+from .authn import read_token_file
 
 __all__ = ["ClusterPKI", "ensure_pki", "write_kubeconfig", "admin_token"]
 
@@ -263,7 +264,7 @@ def write_kubeconfig(
 def admin_token(pki: ClusterPKI) -> str:
     """The bearer token of user ``admin`` in the token file ("" when there is none)."""
     try:
-        rows = list(csv.reader(pki.token_file.read_text().splitlines()))
+        tokens = read_token_file(pki.token_file)
     except OSError:
         return ""
-    return next((r[0] for r in rows if len(r) > 1 and r[1] == "admin" and not r[0].startswith("#")), "")
+    return next((token for token, user in tokens.items() if user.name == "admin"), "")

@@ -25,7 +25,5 @@ def extension(entry: Mapping[str, Any], name: str) -> Mapping[str, Any]:
 
 def add_local_socket(cluster: dict[str, Any], user: dict[str, Any], *, path: str, token: str) -> None:
     """Add the local-socket extensions to a kubeconfig ``cluster`` and ``user`` (mutates them)."""
-    cluster["extensions"] = [e for e in cluster.get("extensions") or () if e.get("name") != LOCAL_SOCKET_EXTENSION]
-    cluster["extensions"].append({"name": LOCAL_SOCKET_EXTENSION, "extension": {"path": path}})
-    user["extensions"] = [e for e in user.get("extensions") or () if e.get("name") != LOCAL_SOCKET_EXTENSION]
-    user["extensions"].append({"name": LOCAL_SOCKET_EXTENSION, "extension": {"token": token}})
+    cluster.setdefault("extensions", []).append({"name": LOCAL_SOCKET_EXTENSION, "extension": {"path": path}})
+    user.setdefault("extensions", []).append({"name": LOCAL_SOCKET_EXTENSION, "extension": {"token": token}})

@@ -164,13 +164,12 @@ def _count_matching(node_info: NodeInfo, selector: Selector, namespace: str,
     pods: Iterable[PodInfo] = node_info.pods
     if indexed:
         pods = node_info.pods_labelled(namespace, indexed[0], indexed[1])
-    n = 0
-    for p in pods:
-        if p.namespace != namespace or (p.pod.get("metadata") or {}).get("deletionTimestamp"):
-            continue
-        if selector.matches(p.labels):
-            n += 1
-    return n
+    return sum(1 for p in pods if p.namespace == namespace and _counts(p, selector))
+
+
+def _counts(p: PodInfo, selector: Selector) -> bool:
+    """Whether ``p`` counts for a constraint with ``selector``: it matches and is not terminating."""
+    return not (p.pod.get("metadata") or {}).get("deletionTimestamp") and selector.matches(p.labels)
 
 
 def _matching_by_node(snapshot: Snapshot | None, selector: Selector, namespace: str,
@@ -182,10 +181,7 @@ def _matching_by_node(snapshot: Snapshot | None, selector: Selector, namespace: 
         return None
     out: dict[str, int] = {}
     for node, pods in snapshot.pods_labelled(namespace, indexed[0], indexed[1]).items():
-        n = 0
-        for p in pods:
-            if not (p.pod.get("metadata") or {}).get("deletionTimestamp") and selector.matches(p.labels):
-                n += 1
+        n = sum(1 for p in pods if _counts(p, selector))
         if n:
             out[node] = n
     return out
@@ -563,8 +559,8 @@ class PodTopologySpread(Plugin):
             pod = pod_info.pod
             ns = pod_info.namespace
             affinity_of = _AffinityCache.for_pod(pod)
-            by_node = {i: _matching_by_node(snapshot, constraints[i].selector, ns,
-                                            _indexed_label(constraints[i].selector)) for i in active}
+            indexed = {i: _indexed_label(constraints[i].selector) for i in active}
+            by_node = {i: _matching_by_node(snapshot, constraints[i].selector, ns, indexed[i]) for i in active}
             visit: Iterable[NodeInfo] = all_nodes
             if all(m is not None for m in by_node.values()):
                 names = {name for m in by_node.values() if m is not None for name in m}
@@ -583,7 +579,7 @@ class PodTopologySpread(Plugin):
                         continue
                     m = by_node[i]
                     domain_counts[value] += m.get(ni.name, 0) if m is not None else \
-                        _count_matching(ni, c.selector, ns, _indexed_label(c.selector))
+                        _count_matching(ni, c.selector, ns, indexed[i])
         state.write(PRE_SCORE_STATE_KEY, _PreScoreState(constraints, ignored, counts, weights))
         return success()
 
