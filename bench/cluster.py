@@ -21,7 +21,56 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-__all__ = ["Components", "free_port", "rss_mb", "cpu_seconds", "pct", "PySpy", "request_counts"]
+__all__ = ["Components", "free_port", "rss_mb", "cpu_seconds", "pct", "PySpy", "request_counts",
+           "python_reference_ms"]
+
+# A fixed pure-Python workload shaped like the API server's (nested dicts copied, walked and compared, strings
+# formatted), run in a fresh interpreter: its CPU time tells how fast this machine runs Python today, so figures
+# from different machines (or hours of one VM) can be compared.
+_REFERENCE = """
+import time
+
+def copy(v):
+    if isinstance(v, dict):
+        return {k: copy(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [copy(x) for x in v]
+    return v
+
+def paths(v, prefix, out):
+    if isinstance(v, dict):
+        for k, x in v.items():
+            paths(x, prefix + "." + k, out)
+    elif isinstance(v, list):
+        for i, x in enumerate(v):
+            paths(x, f"{prefix}[{i}]", out)
+    else:
+        out.add((prefix, v))
+    return out
+
+pod = {"metadata": {"name": "web-0", "namespace": "default", "labels": {"app": "web", "tier": "front"},
+                    "annotations": {"a": "b"}},
+       "spec": {"containers": [{"name": f"c{i}", "image": "busybox", "ports": [{"containerPort": 80 + i}],
+                                "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}}} for i in range(3)],
+                "nodeName": "node-1", "tolerations": [{"key": "k", "operator": "Exists"}]},
+       "status": {"phase": "Running", "conditions": [{"type": t, "status": "True"} for t in ("Ready", "Initialized")]}}
+best = None
+for _ in range(3):
+    t0 = time.process_time()
+    for i in range(4000):
+        c = copy(pod)
+        c["metadata"]["name"] = f"web-{i + 1}"
+        assert len(paths(c, "", set()) ^ paths(pod, "", set())) == 2
+    t = time.process_time() - t0
+    best = t if best is None else min(best, t)
+print(best * 1000)
+"""
+
+
+def python_reference_ms() -> float:
+    """CPU milliseconds of ``_REFERENCE`` (best of three) in a fresh interpreter; run it while the machine is quiet."""
+    out = subprocess.run([sys.executable, "-c", _REFERENCE], capture_output=True, text=True, timeout=120, check=True)
+    return float(out.stdout.strip())
 
 
 def free_port() -> int:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.cluster import Components, PySpy, cpu_seconds, request_counts, rss_mb  # noqa: E402
+from bench.cluster import Components, PySpy, cpu_seconds, request_counts, python_reference_ms, rss_mb  # noqa: E402
 from kybernetes.client.rest import RESTClient, resource_path  # noqa: E402
 from kybernetes.machinery.errors import StatusError  # noqa: E402
 
@@ -167,11 +167,13 @@ def main() -> None:
                     help="profile one component (apiserver, controller-manager, scheduler, sim) during the run; "
                          "FILE.svg is a flame graph, FILE.txt raw stacks")
     args = ap.parse_args()
+    reference = python_reference_ms()  # before anything else runs
     comps = Components(keep=args.keep)
     try:
         asyncio.run(run(args, comps))
     finally:
         comps.close()
+    print(f"python_reference: {reference:.0f} ms")
 
 
 if __name__ == "__main__":

@@ -44,7 +44,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.cluster import ROOT, Components, cpu_seconds, pct  # noqa: E402
+from bench.cluster import ROOT, Components, cpu_seconds, pct, python_reference_ms  # noqa: E402
 from kybernetes.client.rest import RESTClient, resource_path  # noqa: E402
 from kybernetes.machinery.errors import StatusError  # noqa: E402
 
@@ -340,6 +340,7 @@ def main() -> None:
     if (args.py_spy or args.py_spy_apiserver) and not shutil.which("py-spy"):
         raise SystemExit("py-spy is not installed")
     sizes = [int(n) for n in args.nodes.split(",") if n.strip()]
+    reference = python_reference_ms()  # before anything else runs
     for n in sizes:
         print(f"SchedulingBasic: {n} nodes, {args.init_pods} initial pods, {args.pods} measured pods", flush=True)
         r = asyncio.run(run_size(n, args))
@@ -354,6 +355,7 @@ def main() -> None:
         if r["errors"] or r["unschedulable"]:
             print(f"scheduler_failures_{n}_nodes: {r['errors']:.0f} errors, {r['unschedulable']:.0f} unschedulable")
         sys.stdout.flush()
+    print(f"python_reference: {reference:.0f} ms")
 
 
 if __name__ == "__main__":

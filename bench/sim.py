@@ -24,7 +24,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.cluster import Components, PySpy, cpu_seconds, request_counts, request_total, rss_mb  # noqa: E402
+from bench.cluster import (  # noqa: E402
+    Components, PySpy, cpu_seconds, python_reference_ms, request_counts, request_total, rss_mb)
 from kybernetes.client.rest import RESTClient, resource_path  # noqa: E402
 from kybernetes.machinery.errors import StatusError  # noqa: E402
 
@@ -259,11 +260,13 @@ def main() -> None:
     ap.add_argument("--py-spy", default="", metavar="COMPONENT:PHASE:FILE",
                     help="profile apiserver, scheduler or sim during phase nodes, pods or delete")
     args = ap.parse_args()
+    reference = python_reference_ms()  # before anything else runs
     comps = Components(keep=args.keep)
     try:
         asyncio.run(run(args, comps))
     finally:
         comps.close()
+    print(f"python_reference: {reference:.0f} ms")
 
 
 if __name__ == "__main__":
