@@ -35,6 +35,10 @@ def _add_apiserver_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--event-ttl", type=int, default=3600, help="seconds Events are kept (default %(default)s)")
     p.add_argument("--etcd-servers", default="",
                    help="comma-separated etcd endpoints (host:port); default: the embedded SQLite store")
+    p.add_argument("--service-account-issuer", default="https://kubernetes.default.svc.cluster.local",
+                   help="the iss of service account tokens (default %(default)s)")
+    p.add_argument("--api-audiences", default="",
+                   help="comma-separated audiences the API server accepts tokens for (default: the issuer)")
     p.add_argument("-v", "--v", dest="verbosity", type=int, default=0, help="log verbosity")
 
 
@@ -76,6 +80,8 @@ async def run_apiserver(args: argparse.Namespace, *, announce: bool) -> None:
         compaction_interval=300.0 if args.etcd_servers else 0.0,
         kubelet_client_cert=pki.kubelet_client_cert, kubelet_client_key=pki.kubelet_client_key,
         local_socket=data_dir / "run" / "apiserver.sock",
+        service_account_key=pki.sa_key, service_account_issuer=args.service_account_issuer,
+        api_audiences=tuple(a.strip() for a in args.api_audiences.split(",") if a.strip()),
     )
     server = APIServer(store, config)
     stop = asyncio.Event()
@@ -109,6 +115,9 @@ def _component_argv(component: str, args: argparse.Namespace) -> tuple[str, ...]
         flags += ["--advertise-address", args.advertise_address]
     if args.etcd_servers:
         flags += ["--etcd-servers", args.etcd_servers]
+    flags += ["--service-account-issuer", args.service_account_issuer]
+    if args.api_audiences:
+        flags += ["--api-audiences", args.api_audiences]
     return (sys.executable, "-m", "kybernetes", component, *flags)
 
 

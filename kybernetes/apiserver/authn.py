@@ -1,20 +1,27 @@
 """Authentication: who sent a request, from its verified client certificate or its bearer token.
 
 Chain as upstream: x509 client certificates signed by the cluster CA (user = CommonName, groups = Organizations),
-then static bearer tokens from the token file (``token,user,uid,"group1,group2"``). A request that neither
-authenticates is anonymous: only health checks and /version are served to it; everything else answers 401.
+then static bearer tokens from the token file (``token,user,uid,"group1,group2"``), then service account tokens
+(JWTs of the TokenRequest API, :mod:`.satokens`; checking them may read the store, so they take the asynchronous
+:meth:`Authenticator.authenticate_token`). A request that authenticates by none of these is anonymous: only health
+checks and /version are served to it; everything else answers 401.
 """
 
 from __future__ import annotations
 
 import csv
 import hmac
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-__all__ = ["UserInfo", "Authenticator", "PUBLIC_PATHS", "read_token_file"]
+if TYPE_CHECKING:
+    from .satokens import ServiceAccountTokens
+
+__all__ = ["UserInfo", "Authenticator", "PUBLIC_PATHS", "TokenResult", "read_token_file"]
 
 PUBLIC_PATHS = frozenset({"/healthz", "/livez", "/readyz", "/version"})
 
@@ -24,13 +31,26 @@ class UserInfo:
     name: str
     uid: str = ""
     groups: tuple[str, ...] = field(default=())
+    extra: tuple[tuple[str, tuple[str, ...]], ...] = field(default=())  # sorted (key, values) pairs
+
+
+@dataclass(frozen=True, slots=True)
+class TokenResult:
+    """What a bearer token is worth (a TokenReview's answer): its user, or why it has none."""
+
+    user: UserInfo | None
+    audiences: tuple[str, ...] = ()
+    error: str = ""
 
 
 class Authenticator:
     """Authenticates requests; cheap enough for every request (a dict lookup or a parsed peer certificate)."""
 
-    def __init__(self, token_file: Path | None = None) -> None:
+    def __init__(self, token_file: Path | None = None, service_accounts: ServiceAccountTokens | None = None,
+                 get: Callable[[str, str, str], Awaitable[dict[str, Any] | None]] | None = None) -> None:
         self._tokens: dict[str, UserInfo] = {}
+        self.service_accounts = service_accounts
+        self._get = get  # reads objects for service account token checks
         # the verified peer certificate cannot change on a connection: remember its user per open transport
         # (TLS transports take no weak references; closed ones are swept out as new connections arrive)
         self._by_transport: dict[int, tuple[object, UserInfo | None]] = {}
@@ -42,14 +62,11 @@ class Authenticator:
         self._tokens = read_token_file(path)
 
     def authenticate(self, request: web.BaseRequest) -> UserInfo | None:
-        """The user of ``request``, or None when it carries no valid credential."""
+        """The user of ``request``, or None when it carries no valid credential that can be checked at once (a
+        service account token needs :meth:`authenticate_token`: see :meth:`pending_token`)."""
         auth = request.headers.get("Authorization", "")
         if auth[:7].lower() == "bearer ":
-            token = auth[7:].strip()
-            for known, user in self._tokens.items():
-                if hmac.compare_digest(known, token):
-                    return user
-            return None
+            return self._static(auth[7:].strip())
         transport = request.transport
         if transport is None:
             return None
@@ -63,6 +80,45 @@ class Authenticator:
                                   if not v[0].is_closing()}  # type: ignore[attr-defined]
             self._sweep_at = max(256, 2 * len(self._by_transport))
         return user
+
+    def _static(self, token: str) -> UserInfo | None:
+        for known, user in self._tokens.items():
+            if hmac.compare_digest(known, token):
+                return user
+        return None
+
+    def pending_token(self, request: web.BaseRequest) -> str:
+        """The request's bearer token when it may be a service account token (to check asynchronously), else ""."""
+        auth = request.headers.get("Authorization", "")
+        if self.service_accounts is None or auth[:7].lower() != "bearer ":
+            return ""
+        token = auth[7:].strip()
+        return token if self.service_accounts.looks_like_jwt(token) else ""
+
+    async def authenticate_token(self, token: str, audiences: tuple[str, ...] = ()) -> TokenResult:
+        """Check a bearer token against every token authenticator (static tokens, service account tokens).
+
+        ``audiences`` are the audiences the caller accepts (a TokenReview's spec.audiences); by default the API
+        server's. Static tokens are not bound to an audience: they are accepted for the requested audiences that
+        the API server itself accepts, as upstream's audience-agnostic authenticators are."""
+        sat = self.service_accounts
+        api_audiences = sat.audiences if sat is not None else ()
+        user = self._static(token)
+        if user is not None:
+            wanted = tuple(audiences) or api_audiences
+            accepted = tuple(a for a in wanted if a in api_audiences) if audiences else wanted
+            if audiences and api_audiences and not accepted:
+                return TokenResult(None, (), "token audiences are invalid for the target audiences")
+            return TokenResult(user, accepted)
+        if sat is not None and self._get is not None and sat.looks_like_jwt(token):
+            from .satokens import TokenInvalid
+
+            try:
+                user, accepted = await sat.authenticate(token, self._get, tuple(audiences))
+            except TokenInvalid as e:
+                return TokenResult(None, (), str(e))
+            return TokenResult(user, accepted)
+        return TokenResult(None, (), "invalid bearer token")
 
     @staticmethod
     def _from_certificate(transport: object) -> UserInfo | None:

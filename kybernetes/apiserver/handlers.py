@@ -10,7 +10,7 @@ holds them in the storage version (``_to_storage``/``_from_storage`` convert whe
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from aiohttp import web
@@ -37,6 +37,10 @@ from .negotiation import json_response, method_not_allowed, parse_accept, path_n
 from .podlogs import KubeletClientConfig
 from .registry import DeleteOptions, Registry, now_rfc3339, with_resource_version
 from .requestinfo import RequestInfo
+
+if TYPE_CHECKING:
+    from .authn import Authenticator
+    from .satokens import ServiceAccountTokens
 
 __all__ = ["ResourceAPI"]
 
@@ -72,6 +76,8 @@ class ResourceAPI:
         self.catalogue = catalogue
         self.registries = registries
         self.kubelets = kubelets
+        self.authn: Authenticator | None = None  # for TokenReview
+        self.service_accounts: ServiceAccountTokens | None = None  # for TokenRequest (serviceaccounts/token)
 
     # -- lookup --------------------------------------------------------------------------------------------
     def registry_for(self, info: ResourceInfo) -> Registry:
@@ -104,6 +110,10 @@ class ResourceAPI:
         verb = ri.verb
         if sub:
             return await self._subresource(request, info, namespace, name, sub, verb)
+        if not info.stored:
+            from .reviews import serve_virtual
+
+            return await serve_virtual(self, request, info, namespace, name, verb)
         if info.namespaced and name and not namespace and verb != "create":
             raise path_not_found()
         if verb not in info.verbs:
@@ -633,6 +643,10 @@ class ResourceAPI:
             from .subresources import serve_eviction
 
             return await serve_eviction(self, request, info, namespace, name)
+        if sub == "token" and info.plural == "serviceaccounts" and self.service_accounts is not None:
+            from .tokenrequest import serve_token_request
+
+            return await serve_token_request(self, request, namespace, name, self.service_accounts)
         raise errors.StatusError(
             503, "ServiceUnavailable",
             f"{info.plural}/{sub} is not served yet by this server (see docs/COMPATIBILITY.md)", None)

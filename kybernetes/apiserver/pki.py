@@ -3,7 +3,8 @@
 Layout under ``<data-dir>/tls/``: ``ca.crt``/``ca.key`` (the cluster CA), ``serving.crt``/``serving.key`` (the API
 server's HTTPS certificate, with every name and address clients use), ``admin.crt``/``admin.key`` (a client
 certificate for user ``admin`` in group ``system:masters``), ``tokens.csv`` (static bearer tokens:
-``token,user,uid,"group1,group2"`` as upstream's ``--token-auth-file``). Files are created once and reused, so a
+``token,user,uid,"group1,group2"`` as upstream's ``--token-auth-file``), ``sa.key`` (the RSA key that signs service
+account tokens, as upstream's ``--service-account-signing-key-file``). Files are created once and reused, so a
 restart keeps every credential valid. The admin kubeconfig is written to ``<data-dir>/kubeconfig/admin.yaml``.
 """
 
@@ -21,7 +22,7 @@ from pathlib import Path
 import yaml
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from kybernetes.machinery.kubeconfig import add_local_socket
@@ -47,6 +48,7 @@ class ClusterPKI:
     kubelet_client_cert: Path
     kubelet_client_key: Path
     token_file: Path
+    sa_key: Path
 
 
 def _write_private(path: Path, data: bytes) -> None:
@@ -186,6 +188,7 @@ def ensure_pki(data_dir: Path, *, service_ips: tuple[str, ...] = (), bind_addres
         kubelet_client_cert=d / "kubelet-client.crt",
         kubelet_client_key=d / "kubelet-client.key",
         token_file=d / "tokens.csv",
+        sa_key=d / "sa.key",
     )
     if not (pki.ca_cert.exists() and pki.ca_key.exists()):
         _make_ca(pki)
@@ -207,6 +210,11 @@ def ensure_pki(data_dir: Path, *, service_ips: tuple[str, ...] = (), bind_addres
     if not pki.token_file.exists():
         token = secrets.token_hex(24)
         _write_private(pki.token_file, f'{token},admin,admin-token,"system:masters"\n'.encode())
+    if not pki.sa_key.exists():
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        _write_private(pki.sa_key, key.private_bytes(serialization.Encoding.PEM,
+                                                     serialization.PrivateFormat.TraditionalOpenSSL,
+                                                     serialization.NoEncryption()))
     return pki
 
 

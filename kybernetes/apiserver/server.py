@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import orjson
 from aiohttp import web
 
 from kybernetes.api import discovery, openapi
@@ -34,6 +35,7 @@ from .metrics import Metrics, request_labels
 from .negotiation import json_response, path_not_found, status_response
 from .registry import Registry
 from .requestinfo import parse_request_info
+from .satokens import ServiceAccountTokens
 from .strategy import strategy_for
 
 __all__ = ["APIServer", "ServerConfig", "VERSION_INFO"]
@@ -74,6 +76,14 @@ class ServerConfig:
     # request on both ends). Its directory is made private (0700): reaching the socket means being this machine's
     # administrator, and requests still authenticate (bearer tokens; there is no client certificate)
     local_socket: Path | None = None
+    # the TokenRequest API's signing key (RSA, PEM); None: service account tokens are not served
+    service_account_key: Path | None = None
+    service_account_issuer: str = "https://kubernetes.default.svc.cluster.local"
+    api_audiences: tuple[str, ...] = ()  # default: the issuer
+
+
+_OIDC_CONFIG = "/.well-known/openid-configuration"
+_JWKS = "/openid/v1/jwks"
 
 
 def storage_prefix(info: ResourceInfo) -> str:
@@ -126,7 +136,14 @@ class APIServer:
             reg.admission = admission
         self.kubelets = KubeletClientConfig(config.client_ca, config.kubelet_client_cert, config.kubelet_client_key)
         self.api = ResourceAPI(self.catalogue, self.registries, self.kubelets)
-        self.authn = Authenticator(config.token_file)
+        self.service_accounts: ServiceAccountTokens | None = None
+        if config.service_account_key is not None:
+            self.service_accounts = ServiceAccountTokens(config.service_account_key,
+                                                         issuer=config.service_account_issuer,
+                                                         audiences=config.api_audiences)
+        self.authn = Authenticator(config.token_file, self.service_accounts, self._get_for_tokens)
+        self.api.authn = self.authn
+        self.api.service_accounts = self.service_accounts
         self.metrics = Metrics()
         self.ready = False
         self._runner: web.ServerRunner | None = None
@@ -205,6 +222,13 @@ class APIServer:
         ctx.set_alpn_protocols(["http/1.1"])
         return ctx
 
+    async def _get_for_tokens(self, resource: str, namespace: str, name: str) -> dict | None:
+        """The stored object a service account token names (None when absent), for the token checks."""
+        try:
+            return (await self.registries[("", resource)].get_cached(namespace, name)).obj
+        except errors.StatusError:
+            return None
+
     # -- HTTP ----------------------------------------------------------------------------------------------
     async def dispatch(self, request: web.BaseRequest) -> web.StreamResponse:
         start = time.perf_counter()
@@ -219,9 +243,14 @@ class APIServer:
                 code = 200
                 return web.Response(text="ok", content_type="text/plain")
             user = self.authn.authenticate(request)
+            if user is None:
+                pending = self.authn.pending_token(request)
+                if pending:
+                    user = (await self.authn.authenticate_token(pending)).user
             if user is None and path not in PUBLIC_PATHS:
                 code = 401
                 return status_response(errors.unauthorized())
+            request["user"] = user
             ri = parse_request_info(request.method, path, request.query.get("watch", "").lower() in ("true", "1"))
             labels = request_labels(request.method, ri, request.query, request.headers.get("Content-Type", ""))
             if ri.is_resource:
@@ -287,6 +316,13 @@ class APIServer:
                                     if request.query.get("hash") else None)
         if path == "/metrics":
             return web.Response(text=self.metrics.render(self), content_type="text/plain")
+        if self.service_accounts is not None and path in (_OIDC_CONFIG, _JWKS):
+            if path == _JWKS:
+                return web.Response(body=orjson.dumps(self.service_accounts.jwks()),
+                                    content_type="application/jwk-set+json")
+            jwks_uri = f"https://{self._server_address(request)}{_JWKS}"
+            return json_response(self.service_accounts.openid_configuration(jwks_uri),
+                                 headers={"Cache-Control": "public, max-age=3600"})
         if path == "/":
             return json_response({"paths": sorted(self._root_paths())})
         raise path_not_found()
@@ -294,6 +330,8 @@ class APIServer:
     def _root_paths(self) -> list[str]:
         paths = {"/api", "/api/v1", "/apis", "/healthz", "/livez", "/readyz", "/metrics", "/openapi/v3",
                  "/version"}
+        if self.service_accounts is not None:
+            paths.update((_OIDC_CONFIG, _JWKS))
         for group, versions in self.catalogue.groups():
             if group:
                 paths.add(f"/apis/{group}")

@@ -115,9 +115,11 @@ def _success(code: int = 201) -> dict:
 
 
 async def serve_binding(api: ResourceAPI, request: web.BaseRequest, info: ResourceInfo, namespace: str,
-                        name: str) -> web.Response:
-    """POST pods/{name}/binding (and the ``bindings`` resource, which the caller maps here)."""
-    body, _ = await read_body(request)
+                        name: str, body: Any = None) -> web.Response:
+    """POST pods/{name}/binding (and the ``bindings`` resource, which the caller maps here with the ``body`` it
+    read)."""
+    if body is None:
+        body, _ = await read_body(request)
     if not isinstance(body, dict):
         raise errors.bad_request("Binding must be an object")
     target = body.get("target") or {}
