@@ -14,6 +14,7 @@ import hmac
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import unquote
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -21,7 +22,7 @@ from aiohttp import web
 if TYPE_CHECKING:
     from .satokens import ServiceAccountTokens
 
-__all__ = ["UserInfo", "Authenticator", "PUBLIC_PATHS", "TokenResult", "read_token_file"]
+__all__ = ["UserInfo", "Authenticator", "PUBLIC_PATHS", "TokenResult", "impersonated", "read_token_file"]
 
 PUBLIC_PATHS = frozenset({"/healthz", "/livez", "/readyz", "/version"})
 
@@ -150,3 +151,36 @@ def read_token_file(path: Path) -> dict[str, UserInfo]:
             tokens[row[0]] = UserInfo(name=row[1], uid=row[2] if len(row) > 2 else "",
                                       groups=groups + ("system:authenticated",))
     return tokens
+
+
+_EXTRA_PREFIX = "impersonate-extra-"
+_SA_PREFIX = "system:serviceaccount:"
+
+
+def impersonated(request: web.BaseRequest, user: UserInfo) -> UserInfo:
+    """The user a request acts as: ``user``, or the one its ``Impersonate-*`` headers name (``kubectl --as``,
+    ``--as-group``, ``--as-uid``), as upstream's impersonation filter builds it. Every user may impersonate (no
+    RBAC yet: upstream's AlwaysAllow mode). Raises StatusError 400 for groups, a uid or extras without a user."""
+    headers = request.headers
+    name = headers.get("Impersonate-User", "")
+    groups = headers.getall("Impersonate-Group", [])
+    uid = headers.get("Impersonate-Uid", "")
+    extra: dict[str, list[str]] = {}
+    for key, value in headers.items():
+        if key.lower().startswith(_EXTRA_PREFIX):
+            extra.setdefault(unquote(key[len(_EXTRA_PREFIX):]).lower(), []).append(value)
+    if not name:
+        if groups or uid or extra:
+            from kybernetes.machinery import errors
+
+            asked = [f"{{Group  {g}   }}" for g in groups] + ([f"{{UID    {uid}  }}"] if uid else [])
+            raise errors.bad_request(f"requested [{' '.join(asked) or 'extra'}] without impersonating a user")
+        return user
+    group_list = list(groups)
+    if name.startswith(_SA_PREFIX) and not groups:
+        ns = name[len(_SA_PREFIX):].partition(":")[0]
+        group_list = ["system:serviceaccounts", f"system:serviceaccounts:{ns}"]
+    if name != "system:anonymous" and not {"system:authenticated", "system:unauthenticated"} & set(group_list):
+        group_list.append("system:authenticated")
+    return UserInfo(name=name, uid=uid, groups=tuple(group_list),
+                    extra=tuple(sorted((k, tuple(v)) for k, v in extra.items())))

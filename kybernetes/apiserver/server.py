@@ -28,7 +28,7 @@ from kybernetes.storage.interface import Store
 from . import bootstrap
 from .admission import Admission
 from .allocation import ServiceAllocator
-from .authn import PUBLIC_PATHS, Authenticator
+from .authn import PUBLIC_PATHS, Authenticator, impersonated
 from .handlers import ResourceAPI
 from .podlogs import KubeletClientConfig
 from .metrics import Metrics, request_labels
@@ -250,6 +250,8 @@ class APIServer:
             if user is None and path not in PUBLIC_PATHS:
                 code = 401
                 return status_response(errors.unauthorized())
+            if user is not None and any(k[:12].lower() == "impersonate-" for k in request.headers):
+                user = impersonated(request, user)
             request["user"] = user
             ri = parse_request_info(request.method, path, request.query.get("watch", "").lower() in ("true", "1"))
             labels = request_labels(request.method, ri, request.query, request.headers.get("Content-Type", ""))

@@ -4,7 +4,8 @@
 the object the token is bound to) exists; ``kubectl auth whoami`` (SelfSubjectReview) names the user;
 ``kubectl auth can-i`` (SelfSubjectAccessReview, SelfSubjectRulesReview) answers as upstream's AlwaysAllow mode;
 TokenReview, SubjectAccessReview and LocalSubjectAccessReview answer or refuse as upstream; the ``bindings``
-resource binds a pod; the issuer discovery documents verify the tokens.
+resource binds a pod; the issuer discovery documents verify the tokens; ``--as``/``--as-group`` (the
+``Impersonate-*`` headers) change the user as upstream's impersonation filter does.
 """
 
 from __future__ import annotations
@@ -79,12 +80,13 @@ def get_json(cluster: Cluster, path: str, token: str) -> tuple[int, dict]:
         return e.code, json.loads(e.read() or b"{}")
 
 
-def post_json(cluster: Cluster, path: str, body: dict) -> tuple[int, dict]:
+def post_json(cluster: Cluster, path: str, body: dict, headers: dict[str, str] | None = None) -> tuple[int, dict]:
     """POST as the admin (its static token) without a client library's own checks of the body."""
     admin = (cluster.data_dir / "tls" / "tokens.csv").read_text().split(",")[0]
     ctx = ssl.create_default_context(cafile=str(cluster.ca))
     req = urllib.request.Request(cluster.url + path, data=json.dumps(body).encode(), method="POST",
-                                 headers={"Authorization": f"Bearer {admin}", "Content-Type": "application/json"})
+                                 headers={"Authorization": f"Bearer {admin}", "Content-Type": "application/json",
+                                          **(headers or {})})
     try:
         with urllib.request.urlopen(req, context=ctx, timeout=10) as r:
             return r.status, json.loads(r.read())
@@ -284,3 +286,25 @@ def test_signing_key_survives_in_the_data_dir(cluster: Cluster) -> None:
     key = Path(cluster.data_dir) / "tls" / "sa.key"
     assert key.stat().st_mode & 0o777 == 0o600
     assert key.read_bytes().startswith(b"-----BEGIN RSA PRIVATE KEY-----")
+
+
+def test_impersonation(kubectl: str, cluster: Cluster) -> None:
+    user = json.loads(run(
+        kubectl, cluster, "auth", "whoami", "--as", "jane", "--as-group", "devs", "--as-uid", "42", "-o", "json"
+    ).stdout)["status"]["userInfo"]
+    assert user == {"username": "jane", "uid": "42", "groups": ["devs", "system:authenticated"]}
+    user = json.loads(run(kubectl, cluster, "auth", "whoami", "--as", "system:serviceaccount:kube-system:x",
+                          "-o", "json").stdout)["status"]["userInfo"]
+    assert user == {"username": "system:serviceaccount:kube-system:x",
+                    "groups": ["system:serviceaccounts", "system:serviceaccounts:kube-system",
+                               "system:authenticated"]}
+    review = {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"}
+    code, answer = post_json(cluster, "/apis/authentication.k8s.io/v1/selfsubjectreviews", review,
+                             {"Impersonate-User": "ann", "Impersonate-Extra-Scopes.example.com%2Fteam": "a",
+                              "Impersonate-Group": "system:unauthenticated"})
+    assert code == 201
+    assert answer["status"]["userInfo"] == {"username": "ann", "groups": ["system:unauthenticated"],
+                                            "extra": {"scopes.example.com/team": ["a"]}}
+    code, status = post_json(cluster, "/apis/authentication.k8s.io/v1/selfsubjectreviews", review,
+                             {"Impersonate-Group": "devs"})
+    assert code == 400 and "without impersonating a user" in status["message"], status
