@@ -643,6 +643,10 @@ class ResourceAPI:
             from .subresources import serve_eviction
 
             return await serve_eviction(self, request, info, namespace, name)
+        if sub == "exec" and info.plural == "pods" and self.kubelets is not None:
+            from .podexec import serve_pod_exec
+
+            return await serve_pod_exec(self, request, namespace, name, self.kubelets)
         if sub == "token" and info.plural == "serviceaccounts" and self.service_accounts is not None:
             from .tokenrequest import serve_token_request
 

@@ -26,7 +26,7 @@ from kybernetes.machinery import errors
 if TYPE_CHECKING:
     from .handlers import ResourceAPI
 
-__all__ = ["serve_pod_log", "KubeletClientConfig", "LOG_PARAMS"]
+__all__ = ["serve_pod_log", "kubelet_target", "KubeletClientConfig", "LOG_PARAMS"]
 
 LOG_PARAMS = ("follow", "previous", "sinceSeconds", "sinceTime", "timestamps", "tailLines", "limitBytes")
 
@@ -69,12 +69,13 @@ def _node_address(node: dict) -> tuple[str, int]:
     return "", port
 
 
-async def serve_pod_log(api: ResourceAPI, request: web.BaseRequest, namespace: str, name: str,
-                        kubelets: KubeletClientConfig) -> web.StreamResponse:
+async def kubelet_target(api: ResourceAPI, namespace: str, name: str, container: str,
+                         purpose: str) -> tuple[dict, str, str]:
+    """(the pod, the container asked for or its only one, ``host:port`` of its node's kubelet), or the
+    StatusError upstream answers. ``purpose`` completes "node X has no kubelet endpoint to ..."."""
     pods = api.registries[("", "pods")]
     pod = await pods.get(namespace, name)
     spec = pod.get("spec") or {}
-    container = request.query.get("container", "")
     names = [c.get("name", "") for c in spec.get("containers") or ()]
     init_names = [c.get("name", "") for c in spec.get("initContainers") or ()]
     eph_names = [c.get("name", "") for c in spec.get("ephemeralContainers") or ()]
@@ -97,9 +98,15 @@ async def serve_pod_log(api: ResourceAPI, request: web.BaseRequest, namespace: s
         raise errors.bad_request(f"node {node_name} of pod {name} does not exist") from None
     host, port = _node_address(node)
     if not host or not port:
-        raise errors.bad_request(f"node {node_name} has no kubelet endpoint to fetch logs from")
+        raise errors.bad_request(f"node {node_name} has no kubelet endpoint to {purpose}")
+    return pod, container, f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+async def serve_pod_log(api: ResourceAPI, request: web.BaseRequest, namespace: str, name: str,
+                        kubelets: KubeletClientConfig) -> web.StreamResponse:
+    _, container, hostport = await kubelet_target(api, namespace, name, request.query.get("container", ""),
+                                                  "fetch logs from")
     params = {k: v for k, v in request.query.items() if k in LOG_PARAMS}
-    hostport = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     url = f"https://{hostport}/containerLogs/{namespace}/{name}/{container}"
     follow = params.get("follow") in ("true", "1")
     timeout = aiohttp.ClientTimeout(total=None if follow else 60, sock_connect=10)

@@ -630,6 +630,17 @@ class Runtime:
         rc, out, err = await self._oci_for(rec).exec(rec.id, list(cmd), timeout)
         return ExecSyncResponse(stdout=out, stderr=err, exit_code=rc)
 
+    def exec_argv(self, container_id: str, cmd: list[str], pid_file: str = "") -> list[str]:
+        """The command line that runs ``cmd`` in the running container with the caller's stdio (the streaming
+        exec of ``kubectl exec``: the caller spawns it and carries its streams; ``pid_file`` receives the host PID
+        of the command, so that the caller can end it). Raises RuntimeError_ when the container is not running."""
+        rec = self._container(container_id)
+        st, _ = self._state_of(rec)
+        if st != ContainerState.CONTAINER_RUNNING:
+            raise RuntimeError_(f"container {rec.id[:12]} is not running")
+        return [*self._oci_for(rec).base_argv(), "exec", *(["--pid-file", pid_file] if pid_file else []), rec.id,
+                *cmd]
+
     async def reopen_container_log(self, container_id: str) -> None:
         """Ask the shim to reopen the log file (after the caller renamed it).  Raises RuntimeError_ when the
         container is not running."""

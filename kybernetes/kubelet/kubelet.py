@@ -307,6 +307,9 @@ class Kubelet:
             return cs.log_path
         return os.path.join(log_directory(self.config.pod_logs_dir, pod), cs.log_path)
 
+    def exec_argv(self, container_id: str, cmd: list[str], pid_file: str = "") -> list[str]:
+        return self.runtime.exec_argv(container_id, cmd, pid_file)
+
     async def container_running(self, container_id: str) -> bool:
         try:
             return (await self.runtime.container_status(container_id)).state == ContainerState.CONTAINER_RUNNING

@@ -11,6 +11,10 @@ Routes:
   "<name>"``, 422 for invalid options, 400 for a container that has no log to show (``container "c" in pod "p" is
   waiting to start: ContainerCreating``, ``previous terminated container "c" in pod "p" not found``).
 
+- ``GET /exec/<namespace>/<pod>/<container>?command=...&input=1&output=1&error=1&tty=1``: a WebSocket carrying
+  the streams of a command run in the running container (:mod:`.execstream`); 404 ``container not found ("c")``
+  when it is not running.
+
 Authentication: every route but /healthz needs a client certificate signed by the client CA (the cluster CA: the
 API server presents its kubelet client certificate); without one the answer is 401 ``Unauthorized``.  Any
 authenticated client may read (there is no authorization webhook in this cluster).
@@ -20,7 +24,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import ssl
+import tempfile
 import time
 from collections.abc import Mapping
 from typing import Any, Protocol
@@ -45,6 +51,8 @@ class KubeletHost(Protocol):
     async def log_file(self, pod: Mapping[str, Any], container_id: str) -> str: ...
 
     async def container_running(self, container_id: str) -> bool: ...
+
+    def exec_argv(self, container_id: str, cmd: list[str], pid_file: str = "") -> list[str]: ...
 
 
 class LogOptionsError(Exception):
@@ -159,6 +167,7 @@ class KubeletServer:
         app.router.add_get("/pods", self._pods)
         app.router.add_get("/pods/", self._pods)
         app.router.add_get("/containerLogs/{namespace}/{pod}/{container}", self._logs)
+        app.router.add_get("/exec/{namespace}/{pod}/{container}", self._exec)
         self.app = app
 
     @web.middleware
@@ -244,6 +253,30 @@ class KubeletServer:
             running = False
             if poller is not None:
                 poller.cancel()
+
+    async def _exec(self, request: web.Request) -> web.StreamResponse:
+        ns, name, container = (request.match_info["namespace"], request.match_info["pod"],
+                               request.match_info["container"])
+        command = request.query.getall("command", [])
+        if not command:
+            return web.Response(status=400, text="you must specify at least 1 command")
+        pod = self.host.pod_by_name(ns, name)
+        if pod is None:
+            return web.Response(status=404, text=f'pod "{name}" does not exist')
+        statuses = self.host.pod_status(pod).get("containerStatuses") or []
+        cs = next((c for c in statuses if c.get("name") == container), None)
+        if cs is None or not cs.get("containerID") or "running" not in (cs.get("state") or {}):
+            return web.Response(status=404, text=f'container not found ("{container}")')
+        from .execstream import serve_exec_stream
+
+        with tempfile.TemporaryDirectory(prefix="kyb-exec-") as tmp:
+            pid_file = os.path.join(tmp, "pid")
+            try:
+                argv = self.host.exec_argv(cs["containerID"].split("://", 1)[-1], command, pid_file)
+            except Exception as e:  # the runtime lost it
+                return web.Response(status=404, text=f'container not found ("{container}"): {e}')
+            return await serve_exec_stream(request, argv, command, stdin=_bool(request.query.get("input")),
+                                           tty=_bool(request.query.get("tty")), pid_file=pid_file)
 
     async def start(self) -> None:
         self._runner = web.AppRunner(self.app, access_log=None, handler_cancellation=True)

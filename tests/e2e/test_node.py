@@ -48,6 +48,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.skipif(bool(_missin
 kubernetes = pytest.importorskip("kubernetes")
 from kubernetes import client as k8s  # noqa: E402
 from kubernetes import config as k8s_config  # noqa: E402
+from kubernetes import stream as k8s_stream  # noqa: E402
 
 BUSYBOX = "busybox"
 NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -475,3 +476,62 @@ def test_kubelet_restart_keeps_containers(node: Node) -> None:
     assert cs2["state"]["running"]["startedAt"] == cs["state"]["running"]["startedAt"]
     assert Path(f"/proc/{pid}").exists() and b"httpd" in Path(f"/proc/{pid}/cmdline").read_bytes()
     assert fetch(f"http://{pod['status']['podIP']}:8080/").strip() == "hello-keep"
+
+
+# ----- 7. kubectl exec
+
+def test_exec_streams_and_exit_codes(node: Node) -> None:
+    ns = node.namespace("exec")
+    node.core.create_namespaced_pod(ns, pod_manifest("shell", [container("main", "echo up; sleep 3600"),
+                                                               container("side", "sleep 3600")]))
+    wait_pod(node, ns, "shell", lambda p: all("running" in (s.get("state") or {})
+                                              for s in p["status"].get("containerStatuses") or [{}]), 40, "running")
+    base = [KUBECTL, "--kubeconfig", str(node.kubeconfig), "exec", "-n", ns, "shell", "-c", "main"]
+    for minor in (30, 33):  # kubectl 1.30+ speak v5.channel.k8s.io over a WebSocket
+        exe = kubectl_binary(minor)
+        if exe is None:
+            continue
+        r = subprocess.run([exe, *base[1:], "--", "sh", "-c", "echo out-$HOSTNAME; echo err >&2"],
+                           capture_output=True, text=True, timeout=30)
+        assert r.returncode == 0, r.stderr
+        assert r.stdout == "out-shell\n" and r.stderr == "err\n", (minor, r.stdout, r.stderr)
+    # stdin to the end, then the command's own exit code
+    r = subprocess.run([*base, "-i", "--", "sh", "-c", "tr a-z A-Z; exit 3"], input="hello\nworld\n",
+                       capture_output=True, text=True, timeout=30)
+    assert r.stdout == "HELLO\nWORLD\n" and r.returncode == 3, (r.stdout, r.stderr)
+    assert "command terminated with exit code 3" in r.stderr
+    # errors as upstream
+    r = subprocess.run([KUBECTL, "--kubeconfig", str(node.kubeconfig), "exec", "-n", ns, "shell", "-c", "nope",
+                        "--", "true"], capture_output=True, text=True, timeout=30)
+    assert r.returncode != 0 and "container nope is not valid for pod shell" in r.stderr, r.stderr
+    # the official client (v4.channel.k8s.io), with a terminal: the command sees a tty of the asked size
+    resp = k8s_stream.stream(node.core.connect_get_namespaced_pod_exec, "shell", ns, container="side",
+                             command=["sh", "-c", "test -t 0 && echo tty; stty size; read x; stty size"],
+                             stdin=True, stdout=True, stderr=True, tty=True, _preload_content=False)
+    resp.write_channel(4, '{"Width": 100, "Height": 40}')  # first, as kubectl does: seen from the start
+    wait_for(lambda: resp.update(timeout=1) or "40 100" in resp.peek_stdout(), 10, "the first size")
+    resp.write_channel(4, '{"Width": 120, "Height": 50}')  # later: seen after it
+    resp.write_stdin("go\n")
+    out = ""
+    deadline = time.monotonic() + 20
+    while resp.is_open() and time.monotonic() < deadline:
+        resp.update(timeout=1)
+        out += resp.read_stdout()
+    assert out.startswith("tty\r\n40 100\r\n") and out.endswith("50 120\r\n"), repr(out)
+    assert resp.returncode == 0
+    # kill the exec stream mid-command: the command is ended in the container
+    def sleepers() -> list[int]:
+        found = []
+        for p in Path("/proc").iterdir():
+            try:
+                if p.name.isdigit() and (p / "cmdline").read_bytes() == b"sleep\x00307\x00":
+                    found.append(int(p.name))
+            except OSError:
+                pass
+        return found
+
+    proc = subprocess.Popen([*base, "--", "sleep", "307"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_for(sleepers, 20, "the exec'd sleep")
+    proc.kill()
+    proc.wait(10)
+    wait_for(lambda: not sleepers(), 20, "the exec'd sleep ended")

@@ -1,5 +1,5 @@
-"""pods/log: the API server proxies to the pod's kubelet over TLS (a stand-in kubelet log server here; the real
-kubelet's server is tested with the kubelet)."""
+"""pods/log and pods/exec: the API server proxies to the pod's kubelet over TLS (a stand-in kubelet here; the real
+kubelet's server is tested with the kubelet, and exec end to end in tests/e2e)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import ipaddress
 import ssl
 import subprocess
 import threading
+import time
 
 import pytest
 from aiohttp import web
@@ -55,10 +56,32 @@ def fake_kubelet(cluster, tmp_path):
         await resp.write_eof()
         return resp
 
+    async def exec_(request: web.Request) -> web.StreamResponse:
+        """Echoes what it was asked (command and flags) on stdout, stdin back on stderr, then succeeds."""
+        seen.append((request.path, {k: request.query.getall(k) for k in request.query}))
+        ws = web.WebSocketResponse(protocols=("v5.channel.k8s.io", "v4.channel.k8s.io"))
+        await ws.prepare(request)
+        await ws.send_bytes(b"\x01" + " ".join(request.query.getall("command")).encode() + b"\n")
+        if request.query.getall("command") == ["wait"]:  # until the client goes away
+            async for _ in ws:
+                pass
+            seen.append(("closed", {}))
+            return ws
+        if request.query.get("input"):
+            async for msg in ws:
+                if msg.data[:1] == b"\x00":
+                    await ws.send_bytes(b"\x02" + msg.data[1:])
+                elif msg.data[:2] == b"\xff\x00":
+                    break
+        await ws.send_bytes(b'\x03{"metadata":{},"status":"Success"}')
+        await ws.close()
+        return ws
+
     port = free_port()
     loop = asyncio.new_event_loop()
     app = web.Application()
     app.router.add_get("/containerLogs/{ns}/{pod}/{container}", logs)
+    app.router.add_get("/exec/{ns}/{pod}/{container}", exec_)
     runner = web.AppRunner(app)
     loop.run_until_complete(runner.setup())
     loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", port, ssl_context=_serving_cert(cluster, tmp_path)).start())
@@ -123,3 +146,45 @@ def test_log_errors_without_a_kubelet(api, ns):
     _pod(api, ns, "dead", "logs-node-dead")
     r = api.call("GET", f"/api/v1/namespaces/{ns}/pods/dead/log")
     assert r.status == 500 and f"127.0.0.1:{dead}" in r.json()["message"]
+
+
+def test_exec_is_relayed_to_the_kubelet(api, ns, cluster, fake_kubelet):
+    port, seen = fake_kubelet
+    node = f"exec-node-{port}"
+    _node(api, node, port)
+    _pod(api, ns, "p", node)
+    binary = kubectl_binary(32)
+    if binary is None:
+        pytest.skip("kubectl.1.32 is not installed")
+    out = subprocess.run([binary, "--kubeconfig", str(cluster.kubeconfig), "-n", ns, "exec", "-i", "p", "--",
+                          "echo", "a b"], input="to stdin\n", capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == "echo a b\n" and out.stderr == "to stdin\n"
+    assert seen[-1] == (f"/exec/{ns}/p/app", {"command": ["echo", "a b"], "input": ["1"], "output": ["1"],
+                                              "error": ["1"]})
+    # a client that goes away closes the kubelet's stream (which ends the command there)
+    waiting = subprocess.Popen([binary, "--kubeconfig", str(cluster.kubeconfig), "-n", ns, "exec", "p", "--", "wait"],
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    assert waiting.stdout.readline() == b"wait\n"
+    waiting.kill()
+    waiting.wait(10)
+    for _ in range(100):
+        if seen[-1][0] == "closed":
+            break
+        time.sleep(0.05)
+    assert seen[-1] == ("closed", {})
+    # refusals as upstream, before any kubelet is asked
+    path = f"/api/v1/namespaces/{ns}/pods/p/exec"
+    r = api.call("GET", path + "?stdout=true")
+    assert r.status == 400 and r.json()["message"] == "you must specify at least 1 command"
+    r = api.call("POST", path + "?command=ls&stdout=true")  # kubectl before 1.30: SPDY
+    assert r.status == 400 and "Upgrade request required" in r.json()["message"]
+    _node(api, "exec-node-sim", 0)
+    _pod(api, ns, "sim", "exec-node-sim")
+    r = api.call("GET", f"/api/v1/namespaces/{ns}/pods/sim/exec?command=ls&stdout=true")
+    assert r.status == 400 and r.json()["message"] == "node exec-node-sim has no kubelet endpoint to exec in"
+    api.ok("PATCH", f"/api/v1/namespaces/{ns}/pods/p/status", {"status": {"phase": "Succeeded"}},
+           headers={"Content-Type": "application/merge-patch+json"})
+    r = api.call("GET", path + "?command=ls&stdout=true")
+    assert r.status == 400
+    assert r.json()["message"] == "cannot exec into a container in a completed pod; current phase is Succeeded"
