@@ -535,3 +535,17 @@ def test_exec_streams_and_exit_codes(node: Node) -> None:
     proc.kill()
     proc.wait(10)
     wait_for(lambda: not sleepers(), 20, "the exec'd sleep ended")
+
+
+def test_cp_into_and_out_of_a_container(node: Node, tmp_path: Path) -> None:
+    """`kubectl cp` is tar through exec: a file copied in, then copied back out, unchanged."""
+    ns = node.namespace("cp")
+    node.core.create_namespaced_pod(ns, pod_manifest("box", [container("main", "sleep 3600")]))
+    wait_pod(node, ns, "box", lambda p: cstatus(p).get("state", {}).get("running"), 40, "running")
+    src = tmp_path / "data.bin"
+    src.write_bytes(os.urandom(200_000))
+    node.kubectl("cp", str(src), f"{ns}/box:/tmp/data.bin", "-c", "main")
+    assert node.kubectl("exec", "-n", ns, "box", "--", "wc", "-c", "/tmp/data.bin").split()[0] == "200000"
+    back = tmp_path / "back.bin"
+    node.kubectl("cp", f"{ns}/box:/tmp/data.bin", str(back), "-c", "main")
+    assert back.read_bytes() == src.read_bytes()
