@@ -106,9 +106,10 @@ class Authenticator:
         api_audiences = sat.audiences if sat is not None else ()
         user = self._static(token)
         if user is not None:
-            wanted = tuple(audiences) or api_audiences
-            accepted = tuple(a for a in wanted if a in api_audiences) if audiences else wanted
-            if audiences and api_audiences and not accepted:
+            if not audiences:
+                return TokenResult(user, api_audiences)
+            accepted = tuple(a for a in audiences if a in api_audiences)
+            if api_audiences and not accepted:
                 return TokenResult(None, (), "token audiences are invalid for the target audiences")
             return TokenResult(user, accepted)
         if sat is not None and self._get is not None and sat.looks_like_jwt(token):

@@ -83,6 +83,15 @@ class ResourceAPI:
     def registry_for(self, info: ResourceInfo) -> Registry:
         return self.registries[(info.storage_group, info.storage_resource)]
 
+    async def core_object(self, resource: str, namespace: str, name: str) -> dict | None:
+        """The current object of a core (``v1``) resource, None when there is none."""
+        try:
+            return (await self.registries[("", resource)].get_cached(namespace, name)).obj
+        except errors.StatusError as e:
+            if e.code == 404:
+                return None
+            raise
+
     def _to_storage(self, info: ResourceInfo, obj: dict) -> dict:
         if info.api_version == info.storage_api_version:
             return obj

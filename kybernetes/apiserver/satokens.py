@@ -18,7 +18,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
-import json
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -29,6 +28,8 @@ from typing import Any
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+
+from kybernetes.machinery.errors import go_quote
 
 from .authn import UserInfo
 
@@ -64,7 +65,6 @@ def service_account_user(namespace: str, name: str, uid: str = "",
 class Issued:
     token: str
     issued: int  # unix seconds
-    expires: int
 
 
 class ServiceAccountTokens:
@@ -107,7 +107,7 @@ class ServiceAccountTokens:
                   "jti": str(uuid.uuid4()), _PRIVATE: private, "nbf": now,
                   "sub": f"system:serviceaccount:{namespace}:{md.get('name', '')}"}
         token = jwt.encode(claims, self._key, algorithm="RS256", headers={"kid": self.kid})
-        return Issued(token, now, now + seconds)
+        return Issued(token, now)
 
     # -- verifying -------------------------------------------------------------------------------------------
     @staticmethod
@@ -215,7 +215,7 @@ class ServiceAccountTokens:
 
 def _go_quoted(items: list[str]) -> str:
     """A string slice as Go's %q prints it: ["a" "b"]."""
-    return "[" + " ".join(json.dumps(i) for i in items) + "]"
+    return "[" + " ".join(go_quote(i) for i in items) + "]"
 
 
 def _num(v: Any) -> float | None:

@@ -141,7 +141,7 @@ class APIServer:
             self.service_accounts = ServiceAccountTokens(config.service_account_key,
                                                          issuer=config.service_account_issuer,
                                                          audiences=config.api_audiences)
-        self.authn = Authenticator(config.token_file, self.service_accounts, self._get_for_tokens)
+        self.authn = Authenticator(config.token_file, self.service_accounts, self.api.core_object)
         self.api.authn = self.authn
         self.api.service_accounts = self.service_accounts
         self.metrics = Metrics()
@@ -221,13 +221,6 @@ class APIServer:
             ctx.verify_mode = ssl.CERT_OPTIONAL
         ctx.set_alpn_protocols(["http/1.1"])
         return ctx
-
-    async def _get_for_tokens(self, resource: str, namespace: str, name: str) -> dict | None:
-        """The stored object a service account token names (None when absent), for the token checks."""
-        try:
-            return (await self.registries[("", resource)].get_cached(namespace, name)).obj
-        except errors.StatusError:
-            return None
 
     # -- HTTP ----------------------------------------------------------------------------------------------
     async def dispatch(self, request: web.BaseRequest) -> web.StreamResponse:

@@ -9,7 +9,7 @@ the request with ``status.token`` and ``status.expirationTimestamp``. Nothing is
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
@@ -53,7 +53,7 @@ async def serve_token_request(api: ResourceAPI, request: web.BaseRequest, namesp
     if md.get("name") and md["name"] != name:
         raise errors.invalid(_GROUP, "TokenRequest", md["name"], [errors.field_invalid(
             "metadata.name", md["name"], "must match the service account name if specified")])
-    sa = await _get(api, "serviceaccounts", namespace, name)
+    sa = await api.core_object("serviceaccounts", namespace, name)
     if sa is None:
         raise errors.not_found("", "serviceaccounts", name)
     apply_defaults(body, _GROUP, "v1", "TokenRequest")
@@ -82,7 +82,7 @@ async def serve_token_request(api: ResourceAPI, request: web.BaseRequest, namesp
         if group or resource is None:
             gvk = f"{group}/{(ref.get('apiVersion') or '').rpartition('/')[2]}, Kind={bound_kind}"
             raise errors.bad_request(f"cannot bind token to object of type {gvk}")
-        bound = await _get(api, resource, "" if resource == "nodes" else namespace, ref_name)
+        bound = await api.core_object(resource, "" if resource == "nodes" else namespace, ref_name)
         if bound is None:
             raise errors.not_found("", resource, ref_name)
         bmd = bound.get("metadata") or {}
@@ -92,7 +92,7 @@ async def serve_token_request(api: ResourceAPI, request: web.BaseRequest, namesp
                                          "different serviceaccount name.")
             node_name = (bound.get("spec") or {}).get("nodeName") or ""
             if node_name:  # the node's UID too when the Node is there
-                node = await _get(api, "nodes", "", node_name) or {"metadata": {"name": node_name}}
+                node = await api.core_object("nodes", "", node_name) or {"metadata": {"name": node_name}}
         if ref.get("uid") and ref["uid"] != bmd.get("uid"):
             raise errors.conflict("", bound_kind, ref_name,
                                   f"the UID in the bound object reference ({ref['uid']}) does not match the UID in "
@@ -109,11 +109,3 @@ async def serve_token_request(api: ResourceAPI, request: web.BaseRequest, namesp
     body["status"] = {"token": issued.token, "expirationTimestamp": expires}
     return json_response(body, 201)
 
-
-async def _get(api: ResourceAPI, resource: str, namespace: str, name: str) -> dict[str, Any] | None:
-    try:
-        return (await api.registries[("", resource)].get_cached(namespace, name)).obj
-    except errors.StatusError as e:
-        if e.code == 404:
-            return None
-        raise

@@ -41,13 +41,9 @@ def exec_status(argv: list[str], code: int) -> dict[str, Any]:
     if code == 0:
         return {"metadata": {}, "status": "Success"}
     return {"metadata": {}, "status": "Failure",
-            "message": f"command terminated with non-zero exit code: error executing command {_go_list(argv)}, "
+            "message": f"command terminated with non-zero exit code: error executing command [{' '.join(argv)}], "
                        f"exit code {code}",
             "reason": "NonZeroExitCode", "details": {"causes": [{"reason": "ExitCode", "message": str(code)}]}}
-
-
-def _go_list(items: list[str]) -> str:
-    return "[" + " ".join(items) + "]"
 
 
 async def serve_exec_stream(request: web.Request, spawn_argv: list[str], command: list[str], *, stdin: bool,
@@ -130,10 +126,8 @@ async def serve_exec_stream(request: web.Request, spawn_argv: list[str], command
     try:
         waiter = asyncio.create_task(proc.wait())
         done, _ = await asyncio.wait({waiter, feeder}, return_when=asyncio.FIRST_COMPLETED)
-        if waiter not in done:  # the client went away: end the command (in the container) and the runtime's exec
-            _kill_from(pid_file)
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
+        if waiter not in done:  # the client went away: the command is ended below
+            return ws
         code = await waiter
         if tty:
             await asyncio.wait(outputs, timeout=2)
@@ -145,7 +139,7 @@ async def serve_exec_stream(request: web.Request, spawn_argv: list[str], command
     finally:  # also when the server cancels this handler because the client's connection closed
         for t in (*outputs, feeder):
             t.cancel()
-        if proc.returncode is None:
+        if proc.returncode is None:  # end the command (in the container: by its PID) and the runtime's exec
             _kill_from(pid_file)
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
